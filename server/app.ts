@@ -1,0 +1,75 @@
+/**
+ * Everything the server does, independent of who owns the HTTP server: production
+ * (server/index.ts) and the Vite dev server both mount it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { handleApi, isApiPath } from './api.ts';
+import type { AtlasConfig } from './config.ts';
+import type { DocStore } from './persistence/doc-store.ts';
+import { createSqliteStore } from './persistence/sqlite.ts';
+import { Rooms, type Logger } from './rooms.ts';
+import { createSyncServer, isSyncPath, syncPathOf } from './sync-server.ts';
+
+export interface AtlasServerOptions {
+	/** A store the caller owns (and closes); by default a SQLite file in config.dataDir. */
+	store?: DocStore;
+	logger?: Logger;
+	compactThreshold?: number;
+}
+
+export interface AtlasServer {
+	handleHttp(req: IncomingMessage, res: ServerResponse, next: () => void): void;
+	isSyncRequest(req: IncomingMessage): boolean;
+	handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+	/** Compacts and closes every room, then the store if we opened it. */
+	close(): Promise<void>;
+	readonly store: DocStore;
+	/** Open rooms, for tests and diagnostics. */
+	readonly rooms: { readonly size: number; has(mapId: string): boolean };
+}
+
+function pathnameOf(req: IncomingMessage): string | null {
+	try {
+		return new URL(req.url ?? '/', 'http://placeholder').pathname;
+	} catch {
+		return null;
+	}
+}
+
+export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptions = {}): AtlasServer {
+	const ownsStore = options.store === undefined;
+	const store = options.store ?? createSqliteStore(config.dataDir);
+	const logger = options.logger ?? console;
+	const rooms = new Rooms({ store, logger, compactThreshold: options.compactThreshold });
+	const sync = createSyncServer({ config, store, rooms, logger });
+	let closed: Promise<void> | null = null;
+
+	return {
+		store,
+		rooms,
+		handleHttp(req, res, next) {
+			const pathname = pathnameOf(req);
+			if (pathname === null || !isApiPath(pathname)) return next();
+			void handleApi({ config, store, logger }, req, res, pathname);
+		},
+		isSyncRequest(req) {
+			try {
+				return isSyncPath(syncPathOf(req).pathname);
+			} catch {
+				return false;
+			}
+		},
+		handleUpgrade(req, socket, head) {
+			sync.handleUpgrade(req, socket, head);
+		},
+		close() {
+			closed ??= (async () => {
+				await rooms.closeAll();
+				await sync.close();
+				if (ownsStore) await store.close();
+			})();
+			return closed;
+		}
+	};
+}

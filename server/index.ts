@@ -1,0 +1,92 @@
+/**
+ * Production entry: `node --import tsx server/index.ts`. One port serves the SvelteKit
+ * app, the JSON API and the sync sockets.
+ */
+import { existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { createAtlasServer } from './app.ts';
+import { ConfigError, loadConfig, type AtlasConfig } from './config.ts';
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+
+const BUILD_HANDLER = new URL('../build/handler.js', import.meta.url);
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** The SvelteKit app is optional so the API and sync server run (and test) without a build. */
+async function loadAppHandler(): Promise<NodeHandler | null> {
+	if (!existsSync(fileURLToPath(BUILD_HANDLER))) return null;
+	const module: { handler?: unknown } = await import(BUILD_HANDLER.href);
+	if (typeof module.handler !== 'function') throw new Error('build/handler.js does not export a handler');
+	return module.handler as NodeHandler;
+}
+
+function notBuilt(_req: IncomingMessage, res: ServerResponse): void {
+	res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
+	res.end('App not built: run npm run build');
+}
+
+function readConfig(): AtlasConfig {
+	try {
+		return loadConfig(process.env);
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			console.error(`Configuration error: ${error.message}`);
+			process.exit(1);
+		}
+		throw error;
+	}
+}
+
+async function main(): Promise<void> {
+	const config = readConfig();
+	const atlas = createAtlasServer(config);
+	const app = (await loadAppHandler()) ?? notBuilt;
+
+	const server = createServer((req, res) => atlas.handleHttp(req, res, () => app(req, res)));
+	server.on('upgrade', (req, socket, head) => {
+		if (atlas.isSyncRequest(req)) return atlas.handleUpgrade(req, socket, head);
+		socket.on('error', () => {});
+		socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+	});
+	server.on('clientError', (_error, socket) => {
+		if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+		else socket.destroy();
+	});
+
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(config.port, config.host, () => resolve());
+	});
+	const address = server.address();
+	const port = typeof address === 'object' && address ? address.port : config.port;
+	const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+	console.log(`Asset Atlas listening on http://${host}:${port}`);
+
+	let stopping = false;
+	const stop = async (signal: string) => {
+		if (stopping) return;
+		stopping = true;
+		setTimeout(() => {
+			console.error(`Shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+			process.exit(1);
+		}, SHUTDOWN_DEADLINE_MS).unref();
+		console.log(`Received ${signal}, saving and closing`);
+		server.close();
+		server.closeIdleConnections();
+		try {
+			await atlas.close();
+			process.exit(0);
+		} catch (error) {
+			console.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+			process.exit(1);
+		}
+	};
+	process.on('SIGTERM', () => void stop('SIGTERM'));
+	process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+	console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+	process.exit(1);
+});

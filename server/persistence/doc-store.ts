@@ -1,0 +1,42 @@
+/**
+ * The one storage interface every backend implements (and tests/server/doc-store.contract.ts
+ * checks). Methods are async even where SQLite is synchronous, so a networked backend
+ * such as PostgreSQL can slot in without touching the rooms.
+ */
+import type { KeyHashes } from '../auth.ts';
+
+export interface MapRecord {
+	id: string;
+	title: string;
+	place: string;
+	createdAt: number;
+	keyHashes: KeyHashes;
+	keyGeneration: number;
+}
+
+export interface StoredUpdate {
+	/** Increases with every append for one map; compaction keeps the seq it merged up to. */
+	seq: number;
+	data: Uint8Array;
+}
+
+export class MapExistsError extends Error {
+	constructor(id: string) {
+		super(`map ${id} already exists`);
+		this.name = 'MapExistsError';
+	}
+}
+
+export interface DocStore {
+	/** Throws MapExistsError when the id is taken. */
+	createMap(record: MapRecord): Promise<void>;
+	getMap(id: string): Promise<MapRecord | null>;
+	/** Resolves once the update is durable; returns its seq. */
+	appendUpdate(mapId: string, update: Uint8Array): Promise<number>;
+	/** Every stored update of a map, oldest first. */
+	loadUpdates(mapId: string): Promise<StoredUpdate[]>;
+	/** Atomically replaces all rows with seq <= upToSeq by one row (seq = upToSeq) holding state. */
+	compact(mapId: string, upToSeq: number, state: Uint8Array): Promise<void>;
+	countUpdates(mapId: string): Promise<number>;
+	close(): Promise<void>;
+}

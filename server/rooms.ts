@@ -1,0 +1,396 @@
+/**
+ * One Room per open map: a Y.Doc, its awareness, and the sockets looking at it.
+ *
+ * Every event of a room (join, message, leave, shutdown) goes through one queue, in
+ * arrival order. Messages are applied in batches; whatever changed the doc is merged,
+ * appended to the store and awaited, and only then is anything from that batch sent to
+ * anyone — broadcasts and replies to sync step 1 alike. So no client ever sees state that
+ * is not on disk, and a batch costs one fsync however many messages it held.
+ */
+import * as Y from 'yjs';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import type { Role } from '../src/lib/doc/model.ts';
+import type { DocStore } from './persistence/doc-store.ts';
+import {
+	ProtocolError,
+	encodeAwareness,
+	encodeSyncStep1,
+	encodeSyncStep2,
+	encodeSyncUpdate,
+	parseMessage
+} from './protocol.ts';
+
+export interface Connection {
+	readonly role: Role;
+	/** Must be a no-op once the socket is closing. */
+	send(message: Uint8Array): void;
+	close(code: number, reason: string): void;
+}
+
+export interface Logger {
+	error(message: string): void;
+	warn(message: string): void;
+}
+
+/** Close codes. 44xx tell y-websocket not to retry; 4503 and 1012 invite a reconnect. */
+export const CLOSE_MALFORMED = 4400;
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_FORBIDDEN_ORIGIN = 4403;
+export const CLOSE_STORAGE_FAILED = 4503;
+export const CLOSE_SERVER_RESTART = 1012;
+
+export const DEFAULT_COMPACT_THRESHOLD = 500;
+/** Bounds the work (and the merged row) of one commit when a client floods us. */
+const MAX_BATCH = 256;
+const LOAD_ORIGIN = Symbol('load');
+
+interface Member {
+	/** Awareness client ids this connection set, removed for everyone when it leaves. */
+	awarenessIds: Set<number>;
+	/** Set after a protocol error: its queued messages are skipped. */
+	dead: boolean;
+}
+
+type Task =
+	| { kind: 'join'; conn: Connection }
+	| { kind: 'message'; conn: Connection; data: Uint8Array }
+	| { kind: 'leave'; conn: Connection }
+	| { kind: 'shutdown'; done: () => void };
+
+interface Outgoing {
+	data: Uint8Array;
+	/** Only this connection, or everyone but `except`. */
+	to?: Connection;
+	except?: Connection;
+}
+
+export interface RoomOptions {
+	store: DocStore;
+	logger: Logger;
+	compactThreshold: number;
+}
+
+export class Room {
+	readonly doc = new Y.Doc();
+	readonly awareness = new Awareness(this.doc);
+	private readonly members = new Map<Connection, Member>();
+	private tasks: Task[] = [];
+	private running = false;
+	private state: 'loading' | 'open' | 'gone' = 'loading';
+	private readonly ready: Promise<boolean>;
+	private deltas: Uint8Array[] = [];
+	private outbox: Outgoing[] = [];
+	private rows = 0;
+	private lastSeq = 0;
+
+	constructor(
+		readonly mapId: string,
+		private readonly options: RoomOptions,
+		private readonly onGone: (room: Room) => void
+	) {
+		// The server is not a participant; it only relays.
+		this.awareness.setLocalState(null);
+		this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+			if (origin === LOAD_ORIGIN) return;
+			this.deltas.push(update);
+			this.outbox.push({ data: encodeSyncUpdate(update), except: this.memberOrigin(origin) });
+		});
+		this.awareness.on('update', this.onAwareness);
+		this.ready = this.load();
+	}
+
+	get connectionCount(): number {
+		return this.members.size;
+	}
+
+	/** False once the room has been unloaded or failed; the registry then makes a new one. */
+	get isUsable(): boolean {
+		return this.state !== 'gone';
+	}
+
+	join(conn: Connection): void {
+		this.members.set(conn, { awarenessIds: new Set(), dead: false });
+		this.enqueue({ kind: 'join', conn });
+	}
+
+	receive(conn: Connection, data: Uint8Array): void {
+		this.enqueue({ kind: 'message', conn, data });
+	}
+
+	leave(conn: Connection): void {
+		this.enqueue({ kind: 'leave', conn });
+	}
+
+	/** Finishes queued work, compacts and closes every socket with a "server restart" code. */
+	shutdown(): Promise<void> {
+		if (this.state === 'gone') return Promise.resolve();
+		return new Promise((resolve) => this.enqueue({ kind: 'shutdown', done: resolve }, true));
+	}
+
+	private memberOrigin(origin: unknown): Connection | undefined {
+		const conn = origin as Connection;
+		return this.members.has(conn) ? conn : undefined;
+	}
+
+	private onAwareness = (
+		{ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
+		origin: unknown
+	) => {
+		const conn = this.memberOrigin(origin);
+		const member = conn && this.members.get(conn);
+		if (member) {
+			for (const id of [...added, ...updated]) member.awarenessIds.add(id);
+			for (const id of removed) member.awarenessIds.delete(id);
+		}
+		const changed = [...added, ...updated, ...removed];
+		this.outbox.push({ data: encodeAwareness(encodeAwarenessUpdate(this.awareness, changed)) });
+	};
+
+	private async load(): Promise<boolean> {
+		try {
+			const rows = await this.options.store.loadUpdates(this.mapId);
+			this.doc.transact(() => {
+				for (const row of rows) Y.applyUpdate(this.doc, row.data);
+			}, LOAD_ORIGIN);
+			this.rows = rows.length;
+			this.lastSeq = rows.at(-1)?.seq ?? 0;
+			if (this.state === 'loading') this.state = 'open';
+			return true;
+		} catch (error) {
+			this.fail('load', error);
+			return false;
+		}
+	}
+
+	private enqueue(task: Task, evenIfGone = false): void {
+		if (this.state === 'gone') {
+			if (task.kind === 'shutdown') task.done();
+			if (!evenIfGone && task.kind === 'join') task.conn.close(CLOSE_STORAGE_FAILED, 'storage unavailable');
+			return;
+		}
+		this.tasks.push(task);
+		if (!this.running) {
+			this.running = true;
+			// setImmediate (not a microtask) lets every frame already read from the network
+			// join this batch, so a burst costs one commit.
+			setImmediate(() => void this.drain());
+		}
+	}
+
+	private async drain(): Promise<void> {
+		if (!(await this.ready)) return;
+		while (this.tasks.length > 0 && this.state === 'open') {
+			const batch = this.tasks.splice(0, MAX_BATCH);
+			let asyncTask: Task | null = null;
+			let index = 0;
+			while (index < batch.length) {
+				const task = batch[index++];
+				this.runSync(task);
+				if (task.kind === 'shutdown' || (task.kind === 'leave' && this.members.size === 0)) {
+					asyncTask = task;
+					break;
+				}
+			}
+			this.tasks.unshift(...batch.slice(index));
+			if (!(await this.commit())) return;
+			if (asyncTask?.kind === 'shutdown') await this.close(asyncTask.done);
+			else if (asyncTask) await this.unloadIfIdle();
+		}
+		this.running = false;
+		if (this.tasks.length > 0 && this.state === 'open') {
+			this.running = true;
+			setImmediate(() => void this.drain());
+		}
+	}
+
+	private runSync(task: Task): void {
+		switch (task.kind) {
+			case 'join': {
+				if (!this.members.has(task.conn)) return;
+				this.outbox.push({ to: task.conn, data: encodeSyncStep1(Y.encodeStateVector(this.doc)) });
+				const states = [...this.awareness.getStates().keys()];
+				if (states.length > 0) {
+					this.outbox.push({ to: task.conn, data: encodeAwareness(encodeAwarenessUpdate(this.awareness, states)) });
+				}
+				return;
+			}
+			case 'message': {
+				const member = this.members.get(task.conn);
+				if (!member || member.dead) return;
+				try {
+					this.handleMessage(task.conn, task.data);
+				} catch (error) {
+					member.dead = true;
+					const reason = error instanceof ProtocolError ? error.message : 'malformed message';
+					this.options.logger.warn(`map ${this.mapId}: closing a socket: ${reason}`);
+					task.conn.close(CLOSE_MALFORMED, 'malformed message');
+				}
+				return;
+			}
+			case 'leave': {
+				const member = this.members.get(task.conn);
+				if (!member) return;
+				this.members.delete(task.conn);
+				if (member.awarenessIds.size > 0) {
+					removeAwarenessStates(this.awareness, [...member.awarenessIds], 'left');
+				}
+				return;
+			}
+			case 'shutdown':
+				return;
+		}
+	}
+
+	/** Throws on anything undecodable; the caller closes that socket only. */
+	private handleMessage(conn: Connection, data: Uint8Array): void {
+		const message = parseMessage(data);
+		switch (message.kind) {
+			case 'sync-step1': {
+				let reply: Uint8Array;
+				try {
+					reply = Y.encodeStateAsUpdate(this.doc, message.stateVector);
+				} catch (error) {
+					throw new ProtocolError(`bad state vector: ${String(error)}`);
+				}
+				this.outbox.push({ to: conn, data: encodeSyncStep2(reply) });
+				return;
+			}
+			case 'sync-step2':
+			case 'sync-update':
+				// Viewers are read-only: their writes are dropped here, before the doc sees them.
+				if (conn.role === 'viewer') return;
+				try {
+					Y.applyUpdate(this.doc, message.update, conn);
+				} catch (error) {
+					throw new ProtocolError(`bad update: ${String(error)}`);
+				}
+				return;
+			case 'awareness':
+				try {
+					applyAwarenessUpdate(this.awareness, message.update, conn);
+				} catch (error) {
+					throw new ProtocolError(`bad awareness update: ${String(error)}`);
+				}
+				return;
+			case 'query-awareness': {
+				const states = [...this.awareness.getStates().keys()];
+				this.outbox.push({ to: conn, data: encodeAwareness(encodeAwarenessUpdate(this.awareness, states)) });
+				return;
+			}
+		}
+	}
+
+	/** Makes the batch's changes durable, then sends what the batch produced. */
+	private async commit(): Promise<boolean> {
+		if (this.deltas.length > 0) {
+			const update = this.deltas.length === 1 ? this.deltas[0] : Y.mergeUpdates(this.deltas);
+			this.deltas = [];
+			try {
+				this.lastSeq = await this.options.store.appendUpdate(this.mapId, update);
+				this.rows++;
+			} catch (error) {
+				this.fail('write', error);
+				return false;
+			}
+		}
+		const outbox = this.outbox;
+		this.outbox = [];
+		for (const message of outbox) {
+			if (message.to) {
+				if (this.members.has(message.to)) message.to.send(message.data);
+				continue;
+			}
+			for (const conn of this.members.keys()) {
+				if (conn !== message.except) conn.send(message.data);
+			}
+		}
+		if (this.rows > this.options.compactThreshold) await this.compact();
+		return true;
+	}
+
+	private async compact(): Promise<void> {
+		if (this.rows <= 1) return;
+		try {
+			await this.options.store.compact(this.mapId, this.lastSeq, Y.encodeStateAsUpdate(this.doc));
+			this.rows = 1;
+		} catch (error) {
+			// The log is still complete, so this costs disk space, not data.
+			this.options.logger.error(`map ${this.mapId}: compaction failed: ${describe(error)}`);
+		}
+	}
+
+	private async unloadIfIdle(): Promise<void> {
+		if (this.members.size > 0) return;
+		await this.compact();
+		// Someone may have joined while we compacted; then the room stays.
+		if (this.members.size > 0 || this.tasks.length > 0) return;
+		this.dispose();
+	}
+
+	private async close(done: () => void): Promise<void> {
+		await this.compact();
+		for (const conn of this.members.keys()) conn.close(CLOSE_SERVER_RESTART, 'server restarting');
+		this.members.clear();
+		this.dispose();
+		done();
+	}
+
+	private fail(stage: 'load' | 'write', error: unknown): void {
+		this.options.logger.error(`map ${this.mapId}: store ${stage} failed, closing the room: ${describe(error)}`);
+		for (const conn of this.members.keys()) conn.close(CLOSE_STORAGE_FAILED, 'storage unavailable');
+		this.members.clear();
+		this.dispose();
+	}
+
+	private dispose(): void {
+		if (this.state === 'gone') return;
+		this.state = 'gone';
+		for (const task of this.tasks) if (task.kind === 'shutdown') task.done();
+		this.tasks = [];
+		this.awareness.destroy();
+		this.doc.destroy();
+		this.onGone(this);
+	}
+}
+
+function describe(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** The open rooms, created on first join and dropped when they unload or fail. */
+export class Rooms {
+	private readonly rooms = new Map<string, Room>();
+	private readonly options: RoomOptions;
+
+	constructor(options: { store: DocStore; logger?: Logger; compactThreshold?: number }) {
+		this.options = {
+			store: options.store,
+			logger: options.logger ?? console,
+			compactThreshold: options.compactThreshold ?? DEFAULT_COMPACT_THRESHOLD
+		};
+	}
+
+	get size(): number {
+		return this.rooms.size;
+	}
+
+	has(mapId: string): boolean {
+		return this.rooms.has(mapId);
+	}
+
+	join(mapId: string, conn: Connection): Room {
+		let room = this.rooms.get(mapId);
+		if (!room || !room.isUsable) {
+			room = new Room(mapId, this.options, (gone) => {
+				if (this.rooms.get(mapId) === gone) this.rooms.delete(mapId);
+			});
+			this.rooms.set(mapId, room);
+		}
+		room.join(conn);
+		return room;
+	}
+
+	async closeAll(): Promise<void> {
+		await Promise.all([...this.rooms.values()].map((room) => room.shutdown()));
+	}
+}

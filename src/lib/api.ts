@@ -1,0 +1,82 @@
+/**
+ * The browser's side of the HTTP API (server/app.ts). Responses are parsed into typed
+ * values here, once; keys travel in the Authorization header, never in a URL.
+ */
+import { isMapId } from './doc/ids.ts';
+import { ROLES, type Role } from './doc/model.ts';
+import { isRecord, text } from './doc/validate.ts';
+
+export interface MapLinks {
+	facilitator: string;
+	editor: string;
+	viewer: string;
+}
+
+export class ApiError extends Error {
+	constructor(
+		readonly status: number,
+		message: string
+	) {
+		super(message);
+		this.name = 'ApiError';
+	}
+}
+
+async function request(path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
+	const response = await fetch(path, { ...init, headers: { accept: 'application/json', ...init.headers } });
+	const body: unknown = await response.json().catch(() => null);
+	if (!response.ok) {
+		const reason = isRecord(body) && typeof body.error === 'string' ? body.error : response.statusText;
+		throw new ApiError(response.status, reason);
+	}
+	if (!isRecord(body)) throw new ApiError(response.status, 'unexpected response');
+	return body;
+}
+
+function parseLinks(value: unknown): MapLinks {
+	if (!isRecord(value)) throw new ApiError(500, 'links missing');
+	const links = { facilitator: value.facilitator, editor: value.editor, viewer: value.viewer };
+	for (const link of Object.values(links)) {
+		if (typeof link !== 'string') throw new ApiError(500, 'links missing');
+	}
+	return links as MapLinks;
+}
+
+export async function createMap(input: { title: string; place: string }): Promise<{ id: string; links: MapLinks }> {
+	const body = await request('/api/maps', {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(input)
+	});
+	if (!isMapId(body.id)) throw new ApiError(500, 'unexpected map id');
+	return { id: body.id, links: parseLinks(body.links) };
+}
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export async function fetchAccess(mapId: string, key: string): Promise<{ role: Role; title: string }> {
+	const body = await request(`/api/maps/${mapId}/access`, { headers: bearer(key) });
+	if (!(ROLES as readonly unknown[]).includes(body.role)) throw new ApiError(500, 'unexpected role');
+	return { role: body.role as Role, title: text(body.title, 200) };
+}
+
+export async function fetchLinks(mapId: string, key: string): Promise<MapLinks> {
+	const body = await request(`/api/maps/${mapId}/links`, { headers: bearer(key) });
+	return parseLinks(body.links);
+}
+
+export async function fetchClientConfig(): Promise<{ basemapStyleUrl: string | null }> {
+	try {
+		const body = await request('/api/config');
+		return { basemapStyleUrl: typeof body.basemapStyleUrl === 'string' ? body.basemapStyleUrl : null };
+	} catch {
+		return { basemapStyleUrl: null };
+	}
+}
+
+/** The key from a share link's fragment (`#key=…`). */
+export function keyFromHash(hash: string): string | null {
+	const params = new URLSearchParams(hash.replace(/^#/, ''));
+	const key = params.get('key');
+	return key && /^[A-Za-z0-9_-]{16,128}$/.test(key) ? key : null;
+}

@@ -1,0 +1,96 @@
+/**
+ * Plain typed values of the shared document (schema version 1, see shared/DESIGN.md).
+ * Everything outside schema.ts works with these, never with Yjs types.
+ */
+
+export const SCHEMA_VERSION = 1;
+
+export const CATEGORIES = [
+	'knowledge',
+	'skills',
+	'organizations',
+	'networks',
+	'institutions',
+	'places',
+	'economy',
+	'culture'
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export const AFFILIATIONS = [
+	'community-member',
+	'community-organization',
+	'campus-staff',
+	'faculty',
+	'student',
+	'other'
+] as const;
+export type Affiliation = (typeof AFFILIATIONS)[number];
+
+export const ROLES = ['facilitator', 'editor', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Position = [lng: number, lat: number];
+export type PointGeometry = { type: 'Point'; coordinates: Position };
+export type LineStringGeometry = { type: 'LineString'; coordinates: Position[] };
+export type PolygonGeometry = { type: 'Polygon'; coordinates: Position[][] };
+export type AssetGeometry = PointGeometry | LineStringGeometry | PolygonGeometry;
+
+export interface Contributor {
+	id: string;
+	name: string;
+	affiliation: Affiliation;
+}
+
+export interface MapView {
+	center: Position;
+	zoom: number;
+}
+
+export interface MapMeta {
+	title: string;
+	place: string;
+	description: string;
+	createdAt: number;
+	schemaVersion: number;
+	locked: boolean;
+	view: MapView | null;
+}
+
+export interface Asset {
+	id: string;
+	name: string;
+	/** null when a newer peer wrote a category this version does not know. */
+	category: Category | null;
+	description: string;
+	holder: string;
+	geometry: AssetGeometry;
+	tags: string[];
+	createdBy: Contributor | null;
+	createdAt: number;
+	updatedBy: Contributor | null;
+	updatedAt: number;
+	hidden: boolean;
+	deletedAt: number | null;
+}
+
+/** The fields a person fills in; the rest is stamped by mutations. */
+export interface AssetFields {
+	name: string;
+	category: Category;
+	description: string;
+	holder: string;
+	geometry: AssetGeometry;
+	tags: string[];
+}
+
+export const LIMITS = {
+	name: 200,
+	title: 200,
+	place: 200,
+	holder: 200,
+	description: 4000,
+	tag: 40,
+	tags: 20,
+	vertices: 5000
+} as const;

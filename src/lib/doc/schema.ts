@@ -1,0 +1,129 @@
+/**
+ * The only module that names Yjs types. It knows where each part of a map lives in the
+ * Y.Doc and how an entity is stored (one Y.Map per asset, so concurrent edits to
+ * different fields merge). Everything else reads and writes through these functions.
+ */
+import * as Y from 'yjs';
+import { isEntityId } from './ids.ts';
+import type { Asset, MapMeta } from './model.ts';
+import { parseAsset, parseMeta } from './validate.ts';
+
+export type AtlasDoc = Y.Doc;
+type Entity = Y.Map<unknown>;
+
+export function createDoc(): AtlasDoc {
+	return new Y.Doc();
+}
+
+const metaOf = (doc: AtlasDoc) => doc.getMap<unknown>('meta');
+const assetsOf = (doc: AtlasDoc) => doc.getMap<unknown>('assets');
+// Goals and links (schema v1) are named here so every peer agrees on their root types.
+export const goalsOf = (doc: AtlasDoc) => doc.getMap<unknown>('goals');
+export const linksOf = (doc: AtlasDoc) => doc.getMap<unknown>('links');
+
+/** Runs fn as one transaction, so a user action reaches peers as one update. */
+export function transact(doc: AtlasDoc, fn: () => void, origin: unknown): void {
+	doc.transact(fn, origin);
+}
+
+export function readMeta(doc: AtlasDoc): MapMeta {
+	return parseMeta(metaOf(doc).toJSON());
+}
+
+export function writeMeta(doc: AtlasDoc, fields: Partial<Record<keyof MapMeta, unknown>>): void {
+	const meta = metaOf(doc);
+	for (const [key, value] of Object.entries(fields)) {
+		if (value !== undefined && meta.get(key) !== value) meta.set(key, value);
+	}
+}
+
+function entityAt(doc: AtlasDoc, id: string): Entity | null {
+	const value = assetsOf(doc).get(id);
+	return value instanceof Y.Map ? value : null;
+}
+
+export function readAsset(doc: AtlasDoc, id: string): Asset | null {
+	const entity = entityAt(doc, id);
+	return entity && isEntityId(id) ? parseAsset(id, entity.toJSON()) : null;
+}
+
+/** Every asset that can be shown, deleted and hidden ones included; malformed ones skipped. */
+export function readAllAssets(doc: AtlasDoc): Asset[] {
+	const out: Asset[] = [];
+	assetsOf(doc).forEach((value, id) => {
+		if (!(value instanceof Y.Map) || !isEntityId(id)) return;
+		const asset = parseAsset(id, value.toJSON());
+		if (asset) out.push(asset);
+	});
+	return out;
+}
+
+export function hasAsset(doc: AtlasDoc, id: string): boolean {
+	return entityAt(doc, id) !== null;
+}
+
+export function insertAsset(doc: AtlasDoc, id: string, fields: Record<string, unknown>): void {
+	const entity = new Y.Map<unknown>();
+	for (const [key, value] of Object.entries(fields)) {
+		if (value !== undefined) entity.set(key, value);
+	}
+	assetsOf(doc).set(id, entity);
+}
+
+/** Sets only fields whose value changed, so a save touches as little as it can. */
+export function patchAsset(doc: AtlasDoc, id: string, fields: Record<string, unknown>): boolean {
+	const entity = entityAt(doc, id);
+	if (!entity) return false;
+	for (const [key, value] of Object.entries(fields)) {
+		if (value === undefined) entity.delete(key);
+		else if (!sameValue(entity.get(key), value)) entity.set(key, value);
+	}
+	return true;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+	if (a === b) return true;
+	if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+	return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Calls onChange with the ids of assets that were added, changed or removed, once per
+ * transaction. Consumers re-read just those ids instead of the whole collection.
+ */
+export function observeAssets(
+	doc: AtlasDoc,
+	onChange: (ids: Set<string>, local: boolean) => void
+): () => void {
+	const assets = assetsOf(doc);
+	const handler = (events: Array<Y.YEvent<any>>, transaction: Y.Transaction) => {
+		const ids = new Set<string>();
+		for (const event of events) {
+			if (event.target === assets) {
+				for (const key of event.changes.keys.keys()) ids.add(key);
+			} else {
+				const id = event.path[0];
+				if (typeof id === 'string') ids.add(id);
+			}
+		}
+		if (ids.size > 0) onChange(ids, transaction.local);
+	};
+	assets.observeDeep(handler);
+	return () => assets.unobserveDeep(handler);
+}
+
+export function observeMeta(doc: AtlasDoc, onChange: () => void): () => void {
+	const meta = metaOf(doc);
+	const handler = () => onChange();
+	meta.observeDeep(handler);
+	return () => meta.unobserveDeep(handler);
+}
+
+/** Snapshot of the whole document as one update, for tests and compaction. */
+export function encodeState(doc: AtlasDoc): Uint8Array {
+	return Y.encodeStateAsUpdate(doc);
+}
+
+export function applyState(doc: AtlasDoc, update: Uint8Array, origin?: unknown): void {
+	Y.applyUpdate(doc, update, origin);
+}

@@ -1,0 +1,91 @@
+/**
+ * Read-only views of a map for the screen and for exports. Pure functions over typed
+ * values, so the same code feeds the map layer, the list and (later) the exporters.
+ */
+import type { Asset, Category, Role } from './model.ts';
+
+/** Whether someone with this role sees the asset at all. */
+export function isVisibleTo(asset: Asset, role: Role): boolean {
+	if (asset.deletedAt !== null) return false;
+	return !asset.hidden || role === 'facilitator';
+}
+
+export interface AssetFeatureProperties {
+	id: string;
+	name: string;
+	category: string;
+	hidden: boolean;
+}
+
+export interface AssetFeature {
+	type: 'Feature';
+	id: string;
+	geometry: Asset['geometry'];
+	properties: AssetFeatureProperties;
+}
+
+/** One map feature; properties stay small because the map's worker copies them. */
+export function assetFeature(asset: Asset): AssetFeature {
+	return {
+		type: 'Feature',
+		id: asset.id,
+		geometry: asset.geometry,
+		properties: {
+			id: asset.id,
+			name: asset.name,
+			category: asset.category ?? 'unknown',
+			hidden: asset.hidden
+		}
+	};
+}
+
+export interface AssetFilter {
+	query: string;
+	/** Empty means every category. */
+	categories: ReadonlySet<Category>;
+}
+
+function normalize(value: string): string {
+	return value.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
+}
+
+/** Matches name, description, holder and tags, ignoring case and accents. */
+export function matchesFilter(asset: Asset, filter: AssetFilter): boolean {
+	if (filter.categories.size > 0 && (asset.category === null || !filter.categories.has(asset.category))) {
+		return false;
+	}
+	const query = normalize(filter.query.trim());
+	if (!query) return true;
+	const haystack = normalize([asset.name, asset.description, asset.holder, ...asset.tags].join('\n'));
+	return query.split(/\s+/).every((word) => haystack.includes(word));
+}
+
+/** The rows of the list panel: filtered, sorted by name, newest first among equal names. */
+export function assetRows(assets: Iterable<Asset>, filter: AssetFilter): Asset[] {
+	const rows: Asset[] = [];
+	for (const asset of assets) if (matchesFilter(asset, filter)) rows.push(asset);
+	return rows.sort(
+		(a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }) || b.createdAt - a.createdAt
+	);
+}
+
+export function countByCategory(assets: Iterable<Asset>): Map<Category | null, number> {
+	const counts = new Map<Category | null, number>();
+	for (const asset of assets) counts.set(asset.category, (counts.get(asset.category) ?? 0) + 1);
+	return counts;
+}
+
+/** A representative point of any geometry, for centering the map and placing a marker. */
+export function assetAnchor(asset: Asset): [number, number] {
+	const geometry = asset.geometry;
+	if (geometry.type === 'Point') return geometry.coordinates;
+	const positions = geometry.type === 'LineString' ? geometry.coordinates : geometry.coordinates[0];
+	let lng = 0;
+	let lat = 0;
+	const count = geometry.type === 'Polygon' ? positions.length - 1 : positions.length;
+	for (let i = 0; i < count; i++) {
+		lng += positions[i][0];
+		lat += positions[i][1];
+	}
+	return [lng / count, lat / count];
+}

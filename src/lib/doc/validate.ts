@@ -1,0 +1,172 @@
+/**
+ * Turns whatever a peer wrote into typed values. Peers may run older or newer versions,
+ * and a malicious client can write anything its role allows, so every reader goes
+ * through here: missing or ill-typed fields get defaults, and only an asset we cannot
+ * place on the map (no valid geometry) is skipped.
+ */
+import {
+	AFFILIATIONS,
+	CATEGORIES,
+	LIMITS,
+	type Affiliation,
+	type Asset,
+	type AssetGeometry,
+	type Category,
+	type Contributor,
+	type MapMeta,
+	type MapView,
+	type Position
+} from './model.ts';
+
+type Raw = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Raw {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function text(value: unknown, max: number): string {
+	return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+function finiteNumber(value: unknown, fallback: number): number {
+	return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+export function isCategory(value: unknown): value is Category {
+	return typeof value === 'string' && (CATEGORIES as readonly string[]).includes(value);
+}
+
+export function isAffiliation(value: unknown): value is Affiliation {
+	return typeof value === 'string' && (AFFILIATIONS as readonly string[]).includes(value);
+}
+
+export function parsePosition(value: unknown): Position | null {
+	if (!Array.isArray(value) || value.length < 2) return null;
+	const [lng, lat] = value;
+	if (typeof lng !== 'number' || typeof lat !== 'number') return null;
+	if (!Number.isFinite(lng) || !Number.isFinite(lat)) return null;
+	if (lng < -180 || lng > 180 || lat < -90 || lat > 90) return null;
+	return [lng, lat];
+}
+
+function parsePositions(value: unknown, min: number): Position[] | null {
+	if (!Array.isArray(value) || value.length < min || value.length > LIMITS.vertices) return null;
+	const out: Position[] = [];
+	for (const item of value) {
+		const position = parsePosition(item);
+		if (!position) return null;
+		out.push(position);
+	}
+	return out;
+}
+
+function samePosition(a: Position, b: Position): boolean {
+	return a[0] === b[0] && a[1] === b[1];
+}
+
+export function parseGeometry(value: unknown): AssetGeometry | null {
+	if (!isRecord(value)) return null;
+	switch (value.type) {
+		case 'Point': {
+			const coordinates = parsePosition(value.coordinates);
+			return coordinates ? { type: 'Point', coordinates } : null;
+		}
+		case 'LineString': {
+			const coordinates = parsePositions(value.coordinates, 2);
+			return coordinates ? { type: 'LineString', coordinates } : null;
+		}
+		case 'Polygon': {
+			if (!Array.isArray(value.coordinates) || value.coordinates.length < 1) return null;
+			if (value.coordinates.length > 100) return null;
+			const rings: Position[][] = [];
+			for (const rawRing of value.coordinates) {
+				const ring = parsePositions(rawRing, 4);
+				if (!ring || !samePosition(ring[0], ring[ring.length - 1])) return null;
+				rings.push(ring);
+			}
+			return { type: 'Polygon', coordinates: rings };
+		}
+		default:
+			return null;
+	}
+}
+
+export function parseContributor(value: unknown): Contributor | null {
+	if (!isRecord(value)) return null;
+	const id = text(value.id, 64);
+	if (!id) return null;
+	return {
+		id,
+		name: text(value.name, LIMITS.name),
+		affiliation: isAffiliation(value.affiliation) ? value.affiliation : 'other'
+	};
+}
+
+export function parseTags(value: unknown): string[] {
+	if (!Array.isArray(value)) return [];
+	const tags: string[] = [];
+	for (const item of value) {
+		if (typeof item !== 'string') continue;
+		const tag = item.trim().slice(0, LIMITS.tag);
+		if (tag && !tags.includes(tag)) tags.push(tag);
+		if (tags.length >= LIMITS.tags) break;
+	}
+	return tags;
+}
+
+/** An asset as a peer wrote it, or null when it cannot be shown at all. */
+export function parseAsset(id: string, raw: unknown): Asset | null {
+	if (!isRecord(raw)) return null;
+	const geometry = parseGeometry(raw.geometry);
+	if (!geometry) return null;
+	const createdAt = finiteNumber(raw.createdAt, 0);
+	const deletedAt = raw.deletedAt;
+	return {
+		id,
+		name: text(raw.name, LIMITS.name),
+		category: isCategory(raw.category) ? raw.category : null,
+		description: text(raw.description, LIMITS.description),
+		holder: text(raw.holder, LIMITS.holder),
+		geometry,
+		tags: parseTags(raw.tags),
+		createdBy: parseContributor(raw.createdBy),
+		createdAt,
+		updatedBy: parseContributor(raw.updatedBy),
+		updatedAt: finiteNumber(raw.updatedAt, createdAt),
+		hidden: raw.hidden === true,
+		deletedAt: typeof deletedAt === 'number' && Number.isFinite(deletedAt) ? deletedAt : null
+	};
+}
+
+export function parseMapView(value: unknown): MapView | null {
+	if (!isRecord(value)) return null;
+	const center = parsePosition(value.center);
+	const zoom = value.zoom;
+	if (!center || typeof zoom !== 'number' || !Number.isFinite(zoom) || zoom < 0 || zoom > 24) {
+		return null;
+	}
+	return { center, zoom };
+}
+
+export function parseMeta(raw: Raw): MapMeta {
+	return {
+		title: text(raw.title, LIMITS.title),
+		place: text(raw.place, LIMITS.place),
+		description: text(raw.description, LIMITS.description),
+		createdAt: finiteNumber(raw.createdAt, 0),
+		schemaVersion: finiteNumber(raw.schemaVersion, 0),
+		locked: raw.locked === true,
+		view: parseMapView(raw.view)
+	};
+}
+
+/** Thrown by mutations when a person's own input is unusable; the doc is left unchanged. */
+export class InvalidInputError extends Error {
+	constructor(
+		readonly field: string,
+		message: string
+	) {
+		super(message);
+		this.name = 'InvalidInputError';
+	}
+}

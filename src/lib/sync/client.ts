@@ -1,0 +1,96 @@
+/**
+ * Connects one map's Y.Doc to the server (y-websocket) and to this device (y-indexeddb),
+ * so a reload works offline and edits made offline reach everyone later.
+ */
+import { IndexeddbPersistence } from 'y-indexeddb';
+import { WebsocketProvider } from 'y-websocket';
+import type { AtlasDoc } from '../doc/schema.ts';
+
+export type ConnectionStatus = 'connecting' | 'live' | 'offline' | 'refused';
+
+export interface SyncState {
+	status: ConnectionStatus;
+	/** Local transactions made since the connection was last in sync with the server. */
+	pending: number;
+	/** True once this device's stored copy has been loaded (the map can be shown offline). */
+	loadedFromDevice: boolean;
+	/** Close code when the server turned the connection away for good (4401 bad key…). */
+	refusedCode: number | null;
+}
+
+export interface SyncClient {
+	readonly provider: WebsocketProvider;
+	readonly awareness: WebsocketProvider['awareness'];
+	state(): SyncState;
+	subscribe(listener: () => void): () => void;
+	destroy(): void;
+}
+
+export function syncServerUrl(location: Location): string {
+	const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+	return `${protocol}//${location.host}/sync`;
+}
+
+export function connectMap(options: { doc: AtlasDoc; mapId: string; key: string; serverUrl: string }): SyncClient {
+	const { doc, mapId, key, serverUrl } = options;
+	const state: SyncState = { status: 'connecting', pending: 0, loadedFromDevice: false, refusedCode: null };
+	const listeners = new Set<() => void>();
+	const notify = () => listeners.forEach((listener) => listener());
+
+	const local = new IndexeddbPersistence(`asset-atlas:${mapId}`, doc);
+	local.whenSynced.then(() => {
+		state.loadedFromDevice = true;
+		notify();
+	});
+
+	const provider = new WebsocketProvider(serverUrl, mapId, doc, {
+		params: { key },
+		// The server may be restarting; do not back off so far that a workshop waits.
+		maxBackoffTime: 5000
+	});
+
+	provider.on('status', ({ status }) => {
+		if (status === 'connected') state.status = provider.synced ? 'live' : 'connecting';
+		else if (status === 'connecting') state.status = state.status === 'offline' ? 'offline' : 'connecting';
+		else state.status = 'offline';
+		notify();
+	});
+	provider.on('sync', (synced: boolean) => {
+		if (synced) {
+			// The sync exchange sent the server everything this doc had, queued edits included.
+			state.pending = 0;
+			state.status = 'live';
+		}
+		notify();
+	});
+	provider.on('closed', ({ code }: { code: number }) => {
+		state.status = 'refused';
+		state.refusedCode = code;
+		notify();
+	});
+
+	const onUpdate = (_update: Uint8Array, origin: unknown) => {
+		const remote = origin === provider || origin === local;
+		if (!remote && !(state.status === 'live' && provider.wsconnected)) {
+			state.pending += 1;
+			notify();
+		}
+	};
+	doc.on('update', onUpdate);
+
+	return {
+		provider,
+		awareness: provider.awareness,
+		state: () => state,
+		subscribe(listener) {
+			listeners.add(listener);
+			return () => listeners.delete(listener);
+		},
+		destroy() {
+			doc.off('update', onUpdate);
+			provider.destroy();
+			void local.destroy();
+			listeners.clear();
+		}
+	};
+}

@@ -1,0 +1,58 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * Wires the same HTTP API and WebSocket upgrade handler that server/index.ts uses in
+ * production into the Vite dev server, so `npm run dev` syncs too.
+ */
+function atlasServer(): Plugin {
+	return {
+		name: 'asset-atlas-server',
+		apply: 'serve',
+		async configureServer(server) {
+			// Vitest also runs a Vite server; its tests start their own real server on port 0.
+			if (process.env.VITEST) return;
+			const { loadConfig } = await import('./server/config.ts');
+			const { createAtlasServer } = await import('./server/app.ts');
+			const atlas = createAtlasServer(loadConfig(process.env));
+			server.middlewares.use((req, res, next) => atlas.handleHttp(req, res, next));
+			server.httpServer?.on('upgrade', (req, socket, head) => {
+				if (atlas.isSyncRequest(req)) atlas.handleUpgrade(req, socket, head);
+			});
+			server.httpServer?.on('close', () => void atlas.close());
+		}
+	};
+}
+
+export default defineConfig({
+	plugins: [atlasServer(), sveltekit()],
+	test: {
+		projects: [
+			{
+				extends: true,
+				test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' }
+			},
+			{
+				extends: true,
+				test: {
+					name: 'server',
+					include: ['tests/server/**/*.test.ts'],
+					environment: 'node',
+					testTimeout: 60_000,
+					hookTimeout: 60_000
+				}
+			},
+			{
+				extends: true,
+				test: {
+					name: 'e2e',
+					include: ['tests/e2e/**/*.test.ts'],
+					environment: 'node',
+					testTimeout: 90_000,
+					hookTimeout: 240_000,
+					fileParallelism: false
+				}
+			}
+		]
+	}
+});
