@@ -3,10 +3,16 @@ import type { IncomingMessage } from 'node:http';
 export type BodyResult = { ok: true; value: unknown } | { ok: false; status: number; error: string };
 
 /**
- * Reads a JSON body of at most `limit` bytes. Stops buffering as soon as the limit is
- * crossed, so a large upload costs us nothing but the bytes already received.
+ * Past the limit we keep reading (and discarding) up to this much, so a client that is
+ * still uploading gets to read our 413 instead of a reset connection; beyond it we stop.
+ */
+const DISCARD_LIMIT = 1024 * 1024;
+
+/**
+ * Reads a JSON body of at most `limit` bytes, buffering nothing past the limit.
  */
 export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
+	const tooLarge: BodyResult = { ok: false, status: 413, error: `request body is larger than ${limit} bytes` };
 	const type = req.headers['content-type'] ?? '';
 	// Requiring JSON also keeps cross-site HTML forms (which cannot send it) from posting here.
 	if (!/^application\/json\s*(;|$)/i.test(type)) {
@@ -14,10 +20,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
 		return Promise.resolve({ ok: false, status: 415, error: 'Content-Type must be application/json' });
 	}
 	const declared = Number(req.headers['content-length']);
-	if (Number.isFinite(declared) && declared > limit) {
-		req.resume();
-		return Promise.resolve({ ok: false, status: 413, error: `request body is larger than ${limit} bytes` });
-	}
+	if (Number.isFinite(declared) && declared > DISCARD_LIMIT) return Promise.resolve(tooLarge);
 	return new Promise((resolve) => {
 		const chunks: Buffer[] = [];
 		let size = 0;
@@ -28,17 +31,20 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
 			resolve(result);
 		};
 		req.on('data', (chunk: Buffer) => {
-			if (settled) return;
 			size += chunk.length;
 			if (size > limit) {
 				chunks.length = 0;
-				settle({ ok: false, status: 413, error: `request body is larger than ${limit} bytes` });
+				if (size > DISCARD_LIMIT) {
+					req.pause();
+					settle(tooLarge);
+				}
 				return;
 			}
 			chunks.push(chunk);
 		});
 		req.on('error', () => settle({ ok: false, status: 400, error: 'request body could not be read' }));
 		req.on('end', () => {
+			if (size > limit) return settle(tooLarge);
 			try {
 				settle({ ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown });
 			} catch {

@@ -1,0 +1,52 @@
+/**
+ * The Atlas server mounted on a plain http.Server inside the test process, with the
+ * memory store by default: fast, and lets tests look at rooms and the store directly.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAtlasServer, type AtlasServer, type AtlasServerOptions } from '../../server/app.ts';
+import { loadConfig, type AtlasConfig } from '../../server/config.ts';
+import { createMemoryStore } from '../../server/persistence/memory.ts';
+import type { Logger } from '../../server/rooms.ts';
+
+export interface InProcessServer {
+	atlas: AtlasServer;
+	url: string;
+	syncUrl: string;
+	logs: string[];
+	close(): Promise<void>;
+}
+
+export async function startInProcess(
+	config: Partial<AtlasConfig> = {},
+	options: AtlasServerOptions = {}
+): Promise<InProcessServer> {
+	const logs: string[] = [];
+	const logger: Logger = { error: (m) => logs.push(`error: ${m}`), warn: (m) => logs.push(`warn: ${m}`) };
+	const atlas = createAtlasServer(
+		{ ...loadConfig({ DATA_DIR: '/nonexistent-unused' }), ...config },
+		{ store: createMemoryStore(), logger, ...options }
+	);
+	const http: Server = createServer((req, res) =>
+		atlas.handleHttp(req, res, () => {
+			res.writeHead(404).end('not api');
+		})
+	);
+	http.on('upgrade', (req, socket, head) => {
+		if (atlas.isSyncRequest(req)) atlas.handleUpgrade(req, socket, head);
+		else socket.destroy();
+	});
+	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+	const { port } = http.address() as AddressInfo;
+	return {
+		atlas,
+		url: `http://127.0.0.1:${port}`,
+		syncUrl: `ws://127.0.0.1:${port}/sync`,
+		logs,
+		async close() {
+			await atlas.close();
+			http.closeAllConnections();
+			await new Promise<void>((resolve) => http.close(() => resolve()));
+		}
+	};
+}

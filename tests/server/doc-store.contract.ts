@@ -1,0 +1,139 @@
+/**
+ * The behavior every DocStore backend must have. Each backend's test file calls
+ * docStoreContract with a factory; a backend that persists also passes `reopen`.
+ */
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { hashKeys, keysFor, newFacilitatorKey } from '../../server/auth.ts';
+import { MapExistsError, type DocStore, type MapRecord } from '../../server/persistence/doc-store.ts';
+
+export interface StoreFactory {
+	/** A fresh, empty store. */
+	create(): Promise<{ store: DocStore; reopen?: () => Promise<DocStore> }>;
+}
+
+let counter = 0;
+function record(overrides: Partial<MapRecord> = {}): MapRecord {
+	const id = `contract${String(counter++).padStart(2, '0')}`.slice(-10);
+	return {
+		id,
+		title: 'A map',
+		place: 'Somewhere',
+		createdAt: 1_700_000_000_000,
+		keyHashes: hashKeys(keysFor(newFacilitatorKey(), id, 0)),
+		keyGeneration: 0,
+		...overrides
+	};
+}
+
+function update(key: string, value: number): Uint8Array {
+	const doc = new Y.Doc();
+	doc.getMap('m').set(key, value);
+	return Y.encodeStateAsUpdate(doc);
+}
+
+function replay(rows: Array<{ data: Uint8Array }>): Y.Doc {
+	const doc = new Y.Doc();
+	for (const row of rows) Y.applyUpdate(doc, row.data);
+	return doc;
+}
+
+export function docStoreContract(name: string, factory: StoreFactory): void {
+	describe(`DocStore contract: ${name}`, () => {
+		it('creates and reads map records; refuses a duplicate id', async () => {
+			const { store } = await factory.create();
+			const map = record({ title: 'Eastside', place: '' });
+			await store.createMap(map);
+			expect(await store.getMap(map.id)).toEqual(map);
+			expect(await store.getMap('missing000')).toBeNull();
+			await expect(store.createMap({ ...map, title: 'other' })).rejects.toBeInstanceOf(MapExistsError);
+			expect((await store.getMap(map.id))?.title).toBe('Eastside');
+			await store.close();
+		});
+
+		it('appends updates with increasing seq, per map, and loads them in order', async () => {
+			const { store } = await factory.create();
+			const seqs = [
+				await store.appendUpdate('mapaaaaaaa', update('a', 1)),
+				await store.appendUpdate('mapaaaaaaa', update('b', 2)),
+				await store.appendUpdate('mapbbbbbbb', update('x', 9)),
+				await store.appendUpdate('mapaaaaaaa', update('c', 3))
+			];
+			expect(seqs[1]).toBeGreaterThan(seqs[0]);
+			expect(seqs[3]).toBeGreaterThan(seqs[1]);
+			const rows = await store.loadUpdates('mapaaaaaaa');
+			expect(rows.map((r) => r.seq)).toEqual([seqs[0], seqs[1], seqs[3]]);
+			expect(replay(rows).getMap('m').toJSON()).toEqual({ a: 1, b: 2, c: 3 });
+			expect(await store.countUpdates('mapaaaaaaa')).toBe(3);
+			expect(await store.countUpdates('mapbbbbbbb')).toBe(1);
+			expect(await store.loadUpdates('nothing000')).toEqual([]);
+			expect(await store.countUpdates('nothing000')).toBe(0);
+			await store.close();
+		});
+
+		it('returns bytes equal to what was appended, not aliased to the caller', async () => {
+			const { store } = await factory.create();
+			const bytes = update('k', 1);
+			const copy = bytes.slice();
+			await store.appendUpdate('mapccccccc', bytes);
+			bytes.fill(0);
+			const [row] = await store.loadUpdates('mapccccccc');
+			expect(Array.from(row.data)).toEqual(Array.from(copy));
+			await store.close();
+		});
+
+		it('compacts rows up to a seq into one state row and keeps later rows', async () => {
+			const { store } = await factory.create();
+			const doc = new Y.Doc();
+			const pending: Uint8Array[] = [];
+			doc.on('update', (u: Uint8Array) => pending.push(u));
+			for (let i = 0; i < 10; i++) doc.getMap('m').set(`k${i}`, i);
+			const real: number[] = [];
+			for (const u of pending) real.push(await store.appendUpdate('mapddddddd', u));
+			const upTo = real[6];
+			const partial = new Y.Doc();
+			for (const row of (await store.loadUpdates('mapddddddd')).filter((r) => r.seq <= upTo)) Y.applyUpdate(partial, row.data);
+
+			await store.compact('mapddddddd', upTo, Y.encodeStateAsUpdate(partial));
+			const rows = await store.loadUpdates('mapddddddd');
+			expect(rows.map((r) => r.seq)).toEqual([upTo, real[7], real[8], real[9]]);
+			expect(await store.countUpdates('mapddddddd')).toBe(4);
+			expect(replay(rows).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
+			const next = await store.appendUpdate('mapddddddd', update('later', 1));
+			expect(next).toBeGreaterThan(real[9]);
+			await store.close();
+		});
+
+		it('compacting everything leaves a single row', async () => {
+			const { store } = await factory.create();
+			const doc = new Y.Doc();
+			let last = 0;
+			for (let i = 0; i < 5; i++) {
+				doc.getMap('m').set(`k${i}`, i);
+				last = await store.appendUpdate('mapeeeeeee', Y.encodeStateAsUpdate(doc));
+			}
+			await store.compact('mapeeeeeee', last, Y.encodeStateAsUpdate(doc));
+			expect(await store.countUpdates('mapeeeeeee')).toBe(1);
+			expect(replay(await store.loadUpdates('mapeeeeeee')).getMap('m').size).toBe(5);
+			await store.close();
+		});
+
+		it('keeps everything across a reopen (persistent backends)', async () => {
+			const { store, reopen } = await factory.create();
+			if (!reopen) {
+				await store.close();
+				return;
+			}
+			const map = record();
+			await store.createMap(map);
+			await store.appendUpdate(map.id, update('a', 1));
+			const seq = await store.appendUpdate(map.id, update('b', 2));
+			await store.close();
+			const again = await reopen();
+			expect(await again.getMap(map.id)).toEqual(map);
+			expect(replay(await again.loadUpdates(map.id)).getMap('m').toJSON()).toEqual({ a: 1, b: 2 });
+			expect(await again.appendUpdate(map.id, update('c', 3))).toBeGreaterThan(seq);
+			await again.close();
+		});
+	});
+}
