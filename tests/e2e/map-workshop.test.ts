@@ -1,0 +1,181 @@
+/**
+ * A workshop in real Chromium against the real built server: a facilitator creates a map,
+ * a partner joins by the editor link in another browser context, assets added on one
+ * screen appear in the other's list and on its map, survive a reload, and a phone-sized
+ * screen can add one too.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './browser.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { CATEGORY_STYLES } from '../../src/lib/doc/categories.ts';
+
+let server: TestServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const dialogs: string[] = [];
+
+async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+	const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+	contexts.push(context);
+	const page = await context.newPage();
+	// Any alert/confirm would mean user text ran as code (or an unexpected prompt).
+	page.on('dialog', (dialog) => {
+		dialogs.push(dialog.message());
+		void dialog.dismiss();
+	});
+	return page;
+}
+
+async function join(page: Page, name: string, affiliation: string) {
+	const dialog = page.getByRole('dialog');
+	await dialog.getByLabel('Your name').fill(name);
+	await dialog.getByLabel(affiliation).check();
+	await dialog.getByRole('button', { name: 'Join the map' }).click();
+	await expect.poll(() => dialog.count()).toBe(0);
+}
+
+async function waitLive(page: Page) {
+	await expect.poll(() => page.getByTestId('connection-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('live');
+}
+
+/** Counts canvas pixels close to a color: what a person would see drawn on the map. */
+async function pixelsOfColor(page: Page, hex: string): Promise<number> {
+	return page.evaluate((color) => {
+		const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="map-canvas"] canvas');
+		if (!canvas) return -1;
+		const copy = document.createElement('canvas');
+		copy.width = canvas.width;
+		copy.height = canvas.height;
+		const context = copy.getContext('2d')!;
+		context.drawImage(canvas, 0, 0);
+		const { data } = context.getImageData(0, 0, copy.width, copy.height);
+		const [r, g, b] = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+		let count = 0;
+		for (let i = 0; i < data.length; i += 4) {
+			if (Math.abs(data[i] - r) < 12 && Math.abs(data[i + 1] - g) < 12 && Math.abs(data[i + 2] - b) < 12) count++;
+		}
+		return count;
+	}, hex);
+}
+
+async function addAssetHere(page: Page, fields: { name: string; category: string; description?: string; holder?: string; tags?: string }) {
+	await page.getByRole('button', { name: /Add asset/ }).first().click();
+	await page.getByRole('button', { name: 'Place here' }).click();
+	const form = page.getByRole('dialog');
+	await form.getByLabel('Name').fill(fields.name);
+	await form.getByText(fields.category, { exact: true }).click();
+	if (fields.description) await form.getByLabel('Description').fill(fields.description);
+	if (fields.holder) await form.getByLabel('Who stewards it').fill(fields.holder);
+	if (fields.tags) await form.getByLabel('Tags').fill(fields.tags);
+	await form.getByRole('button', { name: 'Save asset' }).click();
+	await expect.poll(() => form.count()).toBe(0);
+}
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+describe('a workshop on a shared map', () => {
+	let facilitator: Page;
+	let partner: Page;
+	let editorLink = '';
+	let viewerLink = '';
+
+	beforeAll(async () => {
+		server = await startTestServer();
+		browser = await launchChromium();
+	});
+
+	afterAll(async () => {
+		for (const context of contexts) await context.close();
+		await browser?.close();
+		await server?.dispose();
+	});
+
+	it('a facilitator creates a map and gets the three links', async () => {
+		facilitator = await newPage();
+		await facilitator.goto(`${server.url}/`);
+		await facilitator.getByLabel('Map title').fill('Eastside strengths');
+		await facilitator.getByLabel('Place').fill('Eastside');
+		await facilitator.getByRole('button', { name: 'Create map' }).click();
+		await facilitator.waitForURL(/\/m\/[a-z2-9]{10}#key=/);
+		await join(facilitator, 'Fatima Facilitator', 'Campus staff');
+		await expect.poll(() => facilitator.getByRole('heading', { level: 1 }).textContent()).toBe('Eastside strengths');
+		await waitLive(facilitator);
+
+		await facilitator.getByRole('button', { name: 'Share' }).click();
+		const share = facilitator.getByRole('dialog');
+		editorLink = await share.getByLabel('Participant link').inputValue();
+		viewerLink = await share.getByLabel('View-only link').inputValue();
+		const facilitatorLink = await share.getByLabel('Facilitator link').inputValue();
+		for (const link of [editorLink, viewerLink, facilitatorLink]) expect(link).toMatch(/^http:\/\/.+\/m\/[a-z2-9]{10}#key=[\w-]{22,}$/);
+		expect(new Set([editorLink, viewerLink, facilitatorLink]).size).toBe(3);
+		await share.getByRole('button', { name: 'Close' }).click();
+	});
+
+	it('an asset added by one person appears in the other’s list and on their map', async () => {
+		partner = await newPage();
+		await partner.goto(editorLink);
+		await join(partner, 'Rosa Partner', 'Community organization');
+		await waitLive(partner);
+
+		const name = `Corner garden ${HOSTILE}`;
+		await addAssetHere(facilitator, {
+			name,
+			category: 'Places',
+			description: `Raised beds and a tool shed ${HOSTILE}`,
+			holder: 'Block club',
+			tags: 'food, youth'
+		});
+
+		const row = partner.getByRole('button', { name: new RegExp(`Corner garden`) });
+		await expect.poll(() => row.count(), { timeout: 5_000 }).toBe(1);
+		expect(await row.textContent()).toContain(HOSTILE);
+
+		const before = await pixelsOfColor(partner, CATEGORY_STYLES.places.color);
+		await row.click();
+		const details = partner.getByTestId('asset-details');
+		await expect.poll(() => details.getByRole('heading').textContent()).toBe(name);
+		expect(await details.textContent()).toContain('Block club');
+		expect(await details.textContent()).toContain('Fatima Facilitator');
+		await expect.poll(() => pixelsOfColor(partner, CATEGORY_STYLES.places.color), { timeout: 10_000 }).toBeGreaterThan(Math.max(before, 150));
+		expect(dialogs).toEqual([]);
+	});
+
+	it('edits by the partner reach the facilitator', async () => {
+		await partner.getByTestId('asset-details').getByRole('button', { name: 'Edit' }).click();
+		const form = partner.getByRole('dialog');
+		await form.getByLabel('Name').fill('Corner community garden');
+		await form.getByRole('button', { name: 'Save changes' }).click();
+		await expect.poll(() => facilitator.getByRole('button', { name: /Corner community garden/ }).count(), { timeout: 5_000 }).toBe(1);
+	});
+
+	it('a reload still shows the asset', async () => {
+		await partner.reload();
+		await expect.poll(() => partner.getByRole('button', { name: /Corner community garden/ }).count(), { timeout: 10_000 }).toBe(1);
+		await waitLive(partner);
+	});
+
+	it('a viewer sees the live map and list with no editing controls', async () => {
+		const viewer = await newPage();
+		await viewer.goto(viewerLink);
+		await expect.poll(() => viewer.getByRole('button', { name: /Corner community garden/ }).count(), { timeout: 10_000 }).toBe(1);
+		expect(await viewer.getByRole('dialog').count()).toBe(0);
+		expect(await viewer.getByRole('button', { name: /Add asset/ }).count()).toBe(0);
+		await viewer.getByRole('button', { name: /Corner community garden/ }).click();
+		expect(await viewer.getByTestId('asset-details').getByRole('button', { name: 'Edit' }).count()).toBe(0);
+		expect(await viewer.getByText('You are viewing this map').count()).toBe(1);
+	});
+
+	it('on a 360×640 phone, a partner adds an asset', async () => {
+		const phone = await newPage({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+		await phone.goto(editorLink);
+		await join(phone, 'Sam on a phone', 'Student');
+		await waitLive(phone);
+		expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+		await addAssetHere(phone, { name: 'Youth soccer coaches', category: 'Skills' });
+		await expect.poll(() => facilitator.getByRole('button', { name: /Youth soccer coaches/ }).count(), { timeout: 5_000 }).toBe(1);
+		await phone.getByRole('button', { name: /^List/ }).click();
+		await expect.poll(() => phone.getByRole('button', { name: /Youth soccer coaches/ }).count()).toBe(1);
+		expect(dialogs).toEqual([]);
+	});
+});
