@@ -124,7 +124,7 @@ export class Room {
 	/** Finishes queued work, compacts and closes every socket with a "server restart" code. */
 	shutdown(): Promise<void> {
 		if (this.state === 'gone') return Promise.resolve();
-		return new Promise((resolve) => this.enqueue({ kind: 'shutdown', done: resolve }, true));
+		return new Promise((resolve) => this.enqueue({ kind: 'shutdown', done: resolve }));
 	}
 
 	private memberOrigin(origin: unknown): Connection | undefined {
@@ -162,10 +162,9 @@ export class Room {
 		}
 	}
 
-	private enqueue(task: Task, evenIfGone = false): void {
+	private enqueue(task: Task): void {
 		if (this.state === 'gone') {
 			if (task.kind === 'shutdown') task.done();
-			if (!evenIfGone && task.kind === 'join') task.conn.close(CLOSE_STORAGE_FAILED, 'storage unavailable');
 			return;
 		}
 		this.tasks.push(task);
@@ -173,7 +172,16 @@ export class Room {
 			this.running = true;
 			// setImmediate (not a microtask) lets every frame already read from the network
 			// join this batch, so a burst costs one commit.
-			setImmediate(() => void this.drain());
+			setImmediate(() => void this.drainSafely());
+		}
+	}
+
+	/** A bug in here must cost one room, not the process (drain runs detached). */
+	private async drainSafely(): Promise<void> {
+		try {
+			await this.drain();
+		} catch (error) {
+			this.fail('internal', error);
 		}
 	}
 
@@ -199,7 +207,7 @@ export class Room {
 		this.running = false;
 		if (this.tasks.length > 0 && this.state === 'open') {
 			this.running = true;
-			setImmediate(() => void this.drain());
+			setImmediate(() => void this.drainSafely());
 		}
 	}
 
@@ -322,8 +330,9 @@ export class Room {
 	private async unloadIfIdle(): Promise<void> {
 		if (this.members.size > 0) return;
 		await this.compact();
-		// Someone may have joined while we compacted; then the room stays.
-		if (this.members.size > 0 || this.tasks.length > 0) return;
+		// Someone may have joined while we compacted; then the room stays. Any tasks still
+		// queued belong to sockets that already left, so dropping them loses nothing.
+		if (this.members.size > 0) return;
 		this.dispose();
 	}
 
@@ -335,8 +344,9 @@ export class Room {
 		done();
 	}
 
-	private fail(stage: 'load' | 'write', error: unknown): void {
-		this.options.logger.error(`map ${this.mapId}: store ${stage} failed, closing the room: ${describe(error)}`);
+	private fail(stage: 'load' | 'write' | 'internal', error: unknown): void {
+		if (this.state === 'gone') return;
+		this.options.logger.error(`map ${this.mapId}: ${stage} failed, closing the room: ${describe(error)}`);
 		for (const conn of this.members.keys()) conn.close(CLOSE_STORAGE_FAILED, 'storage unavailable');
 		this.members.clear();
 		this.dispose();

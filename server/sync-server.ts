@@ -124,7 +124,10 @@ export function createSyncServer(ctx: { config: AtlasConfig; store: DocStore; ro
 
 	return {
 		handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-			void handleUpgrade(req, socket, head);
+			handleUpgrade(req, socket, head).catch((error: unknown) => {
+				ctx.logger.error(`upgrade failed: ${error instanceof Error ? error.message : String(error)}`);
+				socket.destroy();
+			});
 		},
 		async close(): Promise<void> {
 			closing = true;

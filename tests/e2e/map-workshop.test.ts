@@ -4,7 +4,8 @@
  * screen appear in the other's list and on its map, survive a reload, and a phone-sized
  * screen can add one too.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './browser.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -83,6 +84,16 @@ describe('a workshop on a shared map', () => {
 	beforeAll(async () => {
 		server = await startTestServer();
 		browser = await launchChromium();
+	});
+
+	// A failing step leaves screenshots of every open page in test-results/ to look at.
+	afterEach(async (context) => {
+		if (context.task.result?.state !== 'fail') return;
+		mkdirSync('test-results', { recursive: true });
+		let index = 0;
+		for (const browserContext of contexts) {
+			for (const page of browserContext.pages()) await page.screenshot({ path: `test-results/failure-${index++}.png` }).catch(() => {});
+		}
 	});
 
 	afterAll(async () => {

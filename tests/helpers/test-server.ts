@@ -20,8 +20,8 @@ export interface TestServer {
 	port: number;
 	readonly dataDir: string;
 	readonly sqliteFile: string;
-	/** Sends the signal and resolves when the process has exited. */
-	kill(signal?: NodeJS.Signals): Promise<void>;
+	/** Sends the signal and resolves with how the process exited. */
+	kill(signal?: NodeJS.Signals): Promise<Exit>;
 	/** Starts a new process on the same DATA_DIR (killing the old one with SIGKILL if still running). */
 	restart(): Promise<void>;
 	/** Kills the process and deletes DATA_DIR. */
@@ -30,10 +30,15 @@ export interface TestServer {
 	output(): string;
 }
 
+export interface Exit {
+	code: number | null;
+	signal: NodeJS.Signals | null;
+}
+
 interface Running {
 	child: ChildProcess;
 	url: string;
-	exited: Promise<void>;
+	exited: Promise<Exit>;
 	log: string[];
 }
 
@@ -44,7 +49,7 @@ function launch(dataDir: string, env: Record<string, string>): Promise<Running> 
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	const log: string[] = [];
-	const exited = new Promise<void>((done) => child.once('exit', () => done()));
+	const exited = new Promise<Exit>((done) => child.once('exit', (code, signal) => done({ code, signal })));
 	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
 	return new Promise((resolvePromise, reject) => {
 		const timer = setTimeout(() => {
@@ -74,7 +79,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 	const stopCurrent = async (signal: NodeJS.Signals) => {
 		const { child, exited } = running;
 		if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-		await exited;
+		return exited;
 	};
 
 	const server: TestServer = {

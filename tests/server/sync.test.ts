@@ -138,4 +138,24 @@ describe('sync with stock y-websocket clients', () => {
 		for (let i = 0; i < 200; i++) expect(restored.get(`k${i}`)).toBe(i);
 		closeClients();
 	});
+
+	it('on SIGTERM compacts open rooms, exits cleanly, and loses nothing', async () => {
+		const map = await createMap(server.url);
+		const writer = client(map.id, map.keys.editor);
+		const reader = client(map.id, map.keys.viewer);
+		await Promise.all([writer.synced, reader.synced]);
+		for (let i = 0; i < 20; i++) writer.doc.getMap('assets').set(`k${i}`, i);
+		await waitForDoc(reader.doc, (d) => d.getMap('assets').size === 20, 'reader to see 20 edits');
+		expect(rowCount(map.id)).toBeGreaterThan(1);
+
+		expect(await server.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+		expect(server.output()).toContain('Received SIGTERM');
+		closeClients();
+		expect(rowCount(map.id)).toBe(1);
+		await server.restart();
+		const fresh = client(map.id, map.keys.viewer);
+		await fresh.synced;
+		expect(fresh.doc.getMap('assets').size).toBe(20);
+		closeClients();
+	});
 });
