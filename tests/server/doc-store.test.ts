@@ -16,8 +16,9 @@ afterAll(() => {
 docStoreContract('sqlite', {
 	async create() {
 		// A missing nested directory must be created by the store.
-		const dir = join(mkdtempSync(join(tmpdir(), 'atlas-store-')), 'nested', 'data');
-		dirs.push(dir);
+		const root = mkdtempSync(join(tmpdir(), 'atlas-store-'));
+		dirs.push(root);
+		const dir = join(root, 'nested', 'data');
 		return { store: createSqliteStore(dir), reopen: async () => createSqliteStore(dir) };
 	}
 });
