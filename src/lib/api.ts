@@ -60,9 +60,34 @@ export async function fetchAccess(mapId: string, key: string): Promise<{ role: R
 	return { role: body.role as Role, title: text(body.title, 200) };
 }
 
-export async function fetchLinks(mapId: string, key: string): Promise<MapLinks> {
-	const body = await request(`/api/maps/${mapId}/links`, { headers: bearer(key) });
-	return parseLinks(body.links);
+export interface ShareInfo {
+	links: MapLinks;
+	/** A short address for people who cannot scan a QR code; null if the server has none. */
+	join: { code: string; url: string } | null;
+}
+
+function parseShareInfo(body: Record<string, unknown>): ShareInfo {
+	const join = body.join;
+	const validJoin = isRecord(join) && typeof join.code === 'string' && typeof join.url === 'string';
+	return {
+		links: parseLinks(body.links),
+		join: validJoin ? { code: join.code as string, url: join.url as string } : null
+	};
+}
+
+export async function fetchShareInfo(mapId: string, key: string): Promise<ShareInfo> {
+	return parseShareInfo(await request(`/api/maps/${mapId}/links`, { headers: bearer(key) }));
+}
+
+/** Replaces the editor or viewer key: the old link stops working at once. */
+export async function rotateKey(mapId: string, key: string, role: 'editor' | 'viewer'): Promise<ShareInfo> {
+	return parseShareInfo(
+		await request(`/api/maps/${mapId}/rotate`, {
+			method: 'POST',
+			headers: { ...bearer(key), 'content-type': 'application/json' },
+			body: JSON.stringify({ role })
+		})
+	);
 }
 
 export async function fetchClientConfig(): Promise<{ basemapStyleUrl: string | null }> {

@@ -115,9 +115,11 @@ describe('a workshop on a shared map', () => {
 
 		await facilitator.getByRole('button', { name: 'Share' }).click();
 		const share = facilitator.getByRole('dialog');
-		editorLink = await share.getByLabel('Participant link').inputValue();
-		viewerLink = await share.getByLabel('View-only link').inputValue();
-		const facilitatorLink = await share.getByLabel('Facilitator link').inputValue();
+		editorLink = await share.getByRole('textbox', { name: 'Participant link' }).inputValue();
+		viewerLink = await share.getByRole('textbox', { name: 'View-only link' }).inputValue();
+		const facilitatorLink = await share.getByLabel('Facilitator link', { exact: true }).inputValue();
+		// Two QR codes, for the participant and view-only links only (never the facilitator's).
+		expect(await share.getByRole('img', { name: /^QR code/ }).count()).toBe(2);
 		for (const link of [editorLink, viewerLink, facilitatorLink]) expect(link).toMatch(/^http:\/\/.+\/m\/[a-z2-9]{10}#key=[\w-]{22,}$/);
 		expect(new Set([editorLink, viewerLink, facilitatorLink]).size).toBe(3);
 		await share.getByRole('button', { name: 'Close' }).click();

@@ -74,6 +74,24 @@ export interface Asset {
 	deletedAt: number | null;
 }
 
+export const GOAL_HORIZONS = ['short', 'long'] as const;
+export type GoalHorizon = (typeof GOAL_HORIZONS)[number];
+export const GOAL_STATUSES = ['proposed', 'active', 'achieved', 'paused', 'not-achieved'] as const;
+export type GoalStatus = (typeof GOAL_STATUSES)[number];
+
+export interface Goal {
+	id: string;
+	title: string;
+	description: string;
+	horizon: GoalHorizon;
+	status: GoalStatus;
+	createdBy: Contributor | null;
+	createdAt: number;
+	updatedBy: Contributor | null;
+	updatedAt: number;
+	deletedAt: number | null;
+}
+
 /** The fields a person fills in; the rest is stamped by mutations. */
 export interface AssetFields {
 	name: string;

@@ -12,7 +12,7 @@ import {
 	type Contributor,
 	type MapView
 } from './model.ts';
-import { hasAsset, insertAsset, patchAsset, readAsset, readMeta, transact, writeMeta, type AtlasDoc } from './schema.ts';
+import { hasAsset, hasEntity, insertAsset, patchAsset, patchEntity, readAsset, readMeta, transact, writeMeta, type AtlasDoc } from './schema.ts';
 import { InvalidInputError, isCategory, parseGeometry, parseMapView, parseTags } from './validate.ts';
 
 /** Origin of transactions made by this client's own UI. */
@@ -203,4 +203,16 @@ export function setMapView(doc: AtlasDoc, view: MapView, origin: unknown = LOCAL
 	const parsed = parseMapView(view);
 	if (!parsed) throw new InvalidInputError('view', 'view is not valid');
 	transact(doc, () => writeMeta(doc, { view: parsed }), origin);
+}
+
+/** Facilitator only: brings back a goal someone deleted. */
+export function restoreGoal(
+	doc: AtlasDoc,
+	id: string,
+	by: Contributor,
+	now = Date.now(),
+	origin: unknown = LOCAL_ORIGIN
+): void {
+	if (!hasEntity(doc, 'goals', id)) throw new InvalidInputError('id', `no goal ${id}`);
+	transact(doc, () => patchEntity(doc, 'goals', id, { deletedAt: undefined, updatedBy: stamp(by), updatedAt: now }), origin);
 }

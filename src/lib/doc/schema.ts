@@ -5,8 +5,8 @@
  */
 import * as Y from 'yjs';
 import { isEntityId } from './ids.ts';
-import type { Asset, MapMeta } from './model.ts';
-import { parseAsset, parseMeta } from './validate.ts';
+import type { Asset, Goal, MapMeta } from './model.ts';
+import { parseAsset, parseGoal, parseMeta } from './validate.ts';
 
 export type AtlasDoc = Y.Doc;
 type Entity = Y.Map<unknown>;
@@ -17,9 +17,11 @@ export function createDoc(): AtlasDoc {
 
 const metaOf = (doc: AtlasDoc) => doc.getMap<unknown>('meta');
 const assetsOf = (doc: AtlasDoc) => doc.getMap<unknown>('assets');
-// Goals and links (schema v1) are named here so every peer agrees on their root types.
-export const goalsOf = (doc: AtlasDoc) => doc.getMap<unknown>('goals');
-export const linksOf = (doc: AtlasDoc) => doc.getMap<unknown>('links');
+const goalsOf = (doc: AtlasDoc) => doc.getMap<unknown>('goals');
+
+/** The root maps holding entities, one nested Y.Map per entity keyed by id. */
+export type Collection = 'assets' | 'goals' | 'links';
+const collectionOf = (doc: AtlasDoc, collection: Collection) => doc.getMap<unknown>(collection);
 
 /** Runs fn as one transaction, so a user action reaches peers as one update. */
 export function transact(doc: AtlasDoc, fn: () => void, origin: unknown): void {
@@ -37,8 +39,8 @@ export function writeMeta(doc: AtlasDoc, fields: Partial<Record<keyof MapMeta, u
 	}
 }
 
-function entityAt(doc: AtlasDoc, id: string): Entity | null {
-	const value = assetsOf(doc).get(id);
+function entityAt(doc: AtlasDoc, id: string, collection: Collection = 'assets'): Entity | null {
+	const value = collectionOf(doc, collection).get(id);
 	return value instanceof Y.Map ? value : null;
 }
 
@@ -62,6 +64,31 @@ export function hasAsset(doc: AtlasDoc, id: string): boolean {
 	return entityAt(doc, id) !== null;
 }
 
+export function readAllGoals(doc: AtlasDoc): Goal[] {
+	const out: Goal[] = [];
+	goalsOf(doc).forEach((value, id) => {
+		if (!(value instanceof Y.Map) || !isEntityId(id)) return;
+		const goal = parseGoal(id, value.toJSON());
+		if (goal) out.push(goal);
+	});
+	return out;
+}
+
+export function hasEntity(doc: AtlasDoc, collection: Collection, id: string): boolean {
+	return entityAt(doc, id, collection) !== null;
+}
+
+/** Like patchAsset, for any collection. */
+export function patchEntity(doc: AtlasDoc, collection: Collection, id: string, fields: Record<string, unknown>): boolean {
+	const entity = entityAt(doc, id, collection);
+	if (!entity) return false;
+	for (const [key, value] of Object.entries(fields)) {
+		if (value === undefined) entity.delete(key);
+		else if (!sameValue(entity.get(key), value)) entity.set(key, value);
+	}
+	return true;
+}
+
 export function insertAsset(doc: AtlasDoc, id: string, fields: Record<string, unknown>): void {
 	const entity = new Y.Map<unknown>();
 	for (const [key, value] of Object.entries(fields)) {
@@ -72,13 +99,7 @@ export function insertAsset(doc: AtlasDoc, id: string, fields: Record<string, un
 
 /** Sets only fields whose value changed, so a save touches as little as it can. */
 export function patchAsset(doc: AtlasDoc, id: string, fields: Record<string, unknown>): boolean {
-	const entity = entityAt(doc, id);
-	if (!entity) return false;
-	for (const [key, value] of Object.entries(fields)) {
-		if (value === undefined) entity.delete(key);
-		else if (!sameValue(entity.get(key), value)) entity.set(key, value);
-	}
-	return true;
+	return patchEntity(doc, 'assets', id, fields);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -110,6 +131,14 @@ export function observeAssets(
 	};
 	assets.observeDeep(handler);
 	return () => assets.unobserveDeep(handler);
+}
+
+/** Goals change rarely and are few, so listeners just re-read them all. */
+export function observeGoals(doc: AtlasDoc, onChange: () => void): () => void {
+	const goals = goalsOf(doc);
+	const handler = () => onChange();
+	goals.observeDeep(handler);
+	return () => goals.unobserveDeep(handler);
 }
 
 export function observeMeta(doc: AtlasDoc, onChange: () => void): () => void {

@@ -13,6 +13,9 @@ import {
 	type AssetGeometry,
 	type Category,
 	type Contributor,
+	type Goal,
+	GOAL_HORIZONS,
+	GOAL_STATUSES,
 	type MapMeta,
 	type MapView,
 	type Position
@@ -120,7 +123,6 @@ export function parseAsset(id: string, raw: unknown): Asset | null {
 	const geometry = parseGeometry(raw.geometry);
 	if (!geometry) return null;
 	const createdAt = finiteNumber(raw.createdAt, 0);
-	const deletedAt = raw.deletedAt;
 	return {
 		id,
 		name: text(raw.name, LIMITS.name),
@@ -134,7 +136,29 @@ export function parseAsset(id: string, raw: unknown): Asset | null {
 		updatedBy: parseContributor(raw.updatedBy),
 		updatedAt: finiteNumber(raw.updatedAt, createdAt),
 		hidden: raw.hidden === true,
-		deletedAt: typeof deletedAt === 'number' && Number.isFinite(deletedAt) ? deletedAt : null
+		deletedAt: deletedAtOf(raw)
+	};
+}
+
+function deletedAtOf(raw: Raw): number | null {
+	const value = raw.deletedAt;
+	return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function parseGoal(id: string, raw: unknown): Goal | null {
+	if (!isRecord(raw)) return null;
+	const createdAt = finiteNumber(raw.createdAt, 0);
+	return {
+		id,
+		title: text(raw.title, LIMITS.title),
+		description: text(raw.description, LIMITS.description),
+		horizon: (GOAL_HORIZONS as readonly unknown[]).includes(raw.horizon) ? (raw.horizon as Goal['horizon']) : 'short',
+		status: (GOAL_STATUSES as readonly unknown[]).includes(raw.status) ? (raw.status as Goal['status']) : 'proposed',
+		createdBy: parseContributor(raw.createdBy),
+		createdAt,
+		updatedBy: parseContributor(raw.updatedBy),
+		updatedAt: finiteNumber(raw.updatedAt, createdAt),
+		deletedAt: deletedAtOf(raw)
 	};
 }
 

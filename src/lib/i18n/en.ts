@@ -64,6 +64,10 @@ export const en = {
 	'status.pending': '{count} changes waiting to sync',
 	'status.pendingOne': '1 change waiting to sync',
 	'status.savedOnDevice': 'Saved on this device',
+	'status.notSaved': 'Not saved',
+	'status.notSavedDetail': 'The server cannot store changes right now. Your changes are kept on this device and will be sent again.',
+	'status.refused': 'Disconnected',
+	'status.refusedDetail': 'This link no longer works: the facilitator may have replaced it. Ask for the new link.',
 
 	'presence.label': 'People here',
 	'presence.count': '{count} here',
@@ -100,6 +104,8 @@ export const en = {
 	'asset.close': 'Close',
 	'asset.addedBy': 'Added by {name} ({affiliation})',
 	'asset.hidden': 'Hidden from participants',
+	'asset.hide': 'Hide',
+	'asset.unhide': 'Show again',
 	'asset.untitled': 'Untitled asset',
 	'asset.nameRequired': 'Please give the asset a name.',
 	'asset.details': 'Asset details',
@@ -116,6 +122,18 @@ export const en = {
 	'list.showList': 'List',
 	'list.showMap': 'Map',
 
+	'facilitator.title': 'Room controls',
+	'facilitator.lock': 'Lock map',
+	'facilitator.unlock': 'Unlock map',
+	'facilitator.lockedHint': 'Locked: only facilitators can change the map.',
+	'facilitator.unlockedHint': 'Open: participants can add and edit assets.',
+	'facilitator.deleted': 'Recently deleted ({count})',
+	'facilitator.noneDeleted': 'Nothing has been deleted.',
+	'facilitator.restore': 'Restore',
+	'facilitator.restoreNamed': 'Restore {name}',
+	'facilitator.goal': 'Goal',
+	'facilitator.lockedBanner': 'This map is locked. Only facilitators can change it.',
+
 	'share.title': 'Invite people',
 	'share.open': 'Share',
 	'share.facilitator': 'Facilitator link',
@@ -127,7 +145,13 @@ export const en = {
 	'share.copy': 'Copy',
 	'share.copied': 'Copied',
 	'share.copyFailed': 'Select the link and copy it',
-	'share.close': 'Close'
+	'share.close': 'Close',
+	'share.joinAt': 'No camera? Type this address:',
+	'share.qrLabel': 'QR code for the {link}',
+	'share.rotate': 'Replace this link',
+	'share.rotateConfirm': 'The current link will stop working at once, for everyone who has it. People already in the map are disconnected.',
+	'share.rotateYes': 'Replace link',
+	'share.rotateNo': 'Keep it'
 } as const;
 
 export type MessageKey = keyof typeof en;

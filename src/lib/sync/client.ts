@@ -4,9 +4,13 @@
  */
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
+import type { Affiliation } from '../doc/model.ts';
 import type { AtlasDoc } from '../doc/schema.ts';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'offline' | 'refused';
+
+/** Close codes the server uses (server/sync-server.ts). */
+export const CLOSE_CODES = { badKey: 4401, storeFailed: 4503 } as const;
 
 export interface SyncState {
 	status: ConnectionStatus;
@@ -14,8 +18,15 @@ export interface SyncState {
 	pending: number;
 	/** True once this device's stored copy has been loaded (the map can be shown offline). */
 	loadedFromDevice: boolean;
-	/** Close code when the server turned the connection away for good (4401 bad key…). */
+	/** Close code when the server turned the connection away for good (4401: key no longer valid). */
 	refusedCode: number | null;
+	/** The server could not store changes; they are kept here and retried. */
+	saveFailed: boolean;
+}
+
+export interface Identity {
+	name: string;
+	affiliation: Affiliation;
 }
 
 export interface SyncClient {
@@ -23,6 +34,8 @@ export interface SyncClient {
 	readonly awareness: WebsocketProvider['awareness'];
 	state(): SyncState;
 	subscribe(listener: () => void): () => void;
+	/** The server stamps presence with the name given at connect time, so a new name reconnects. */
+	setIdentity(identity: Identity | null): void;
 	destroy(): void;
 }
 
@@ -31,9 +44,19 @@ export function syncServerUrl(location: Location): string {
 	return `${protocol}//${location.host}/sync`;
 }
 
-export function connectMap(options: { doc: AtlasDoc; mapId: string; key: string; serverUrl: string }): SyncClient {
+function identityParams(key: string, identity: Identity | null): Record<string, string> {
+	return identity ? { key, name: identity.name, affiliation: identity.affiliation } : { key };
+}
+
+export function connectMap(options: {
+	doc: AtlasDoc;
+	mapId: string;
+	key: string;
+	serverUrl: string;
+	identity: Identity | null;
+}): SyncClient {
 	const { doc, mapId, key, serverUrl } = options;
-	const state: SyncState = { status: 'connecting', pending: 0, loadedFromDevice: false, refusedCode: null };
+	const state: SyncState = { status: 'connecting', pending: 0, loadedFromDevice: false, refusedCode: null, saveFailed: false };
 	const listeners = new Set<() => void>();
 	const notify = () => listeners.forEach((listener) => listener());
 
@@ -44,7 +67,7 @@ export function connectMap(options: { doc: AtlasDoc; mapId: string; key: string;
 	});
 
 	const provider = new WebsocketProvider(serverUrl, mapId, doc, {
-		params: { key },
+		params: identityParams(key, options.identity),
 		// The server may be restarting; do not back off so far that a workshop waits.
 		maxBackoffTime: 5000
 	});
@@ -60,8 +83,15 @@ export function connectMap(options: { doc: AtlasDoc; mapId: string; key: string;
 			// The sync exchange sent the server everything this doc had, queued edits included.
 			state.pending = 0;
 			state.status = 'live';
+			state.saveFailed = false;
 		}
 		notify();
+	});
+	provider.on('connection-close', (event) => {
+		if (event?.code === CLOSE_CODES.storeFailed) {
+			state.saveFailed = true;
+			notify();
+		}
 	});
 	provider.on('closed', ({ code }: { code: number }) => {
 		state.status = 'refused';
@@ -71,13 +101,15 @@ export function connectMap(options: { doc: AtlasDoc; mapId: string; key: string;
 
 	const onUpdate = (_update: Uint8Array, origin: unknown) => {
 		const remote = origin === provider || origin === local;
-		if (!remote && !(state.status === 'live' && provider.wsconnected)) {
+		if (remote) return;
+		if (!(state.status === 'live' && provider.wsconnected)) {
 			state.pending += 1;
 			notify();
 		}
 	};
 	doc.on('update', onUpdate);
 
+	let identityKey = JSON.stringify(options.identity);
 	return {
 		provider,
 		awareness: provider.awareness,
@@ -85,6 +117,16 @@ export function connectMap(options: { doc: AtlasDoc; mapId: string; key: string;
 		subscribe(listener) {
 			listeners.add(listener);
 			return () => listeners.delete(listener);
+		},
+		setIdentity(identity) {
+			const next = JSON.stringify(identity);
+			if (next === identityKey) return;
+			identityKey = next;
+			provider.params = identityParams(key, identity);
+			if (provider.shouldConnect) {
+				provider.disconnect();
+				provider.connect();
+			}
 		},
 		destroy() {
 			doc.off('update', onUpdate);

@@ -5,9 +5,9 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import type { Awareness } from 'y-protocols/awareness';
-import type { Asset, Contributor, MapMeta, Role } from '../doc/model.ts';
+import type { Asset, Contributor, Goal, MapMeta, Role } from '../doc/model.ts';
 import { isVisibleTo } from '../doc/selectors.ts';
-import { observeAssets, observeMeta, readAllAssets, readAsset, readMeta, type AtlasDoc } from '../doc/schema.ts';
+import { observeAssets, observeGoals, observeMeta, readAllAssets, readAllGoals, readAsset, readMeta, type AtlasDoc } from '../doc/schema.ts';
 import type { SyncClient, SyncState } from './client.ts';
 import { parsePeer, type Peer } from './presence.ts';
 
@@ -22,6 +22,7 @@ export class LiveMap {
 	readonly #stop: Array<() => void> = [];
 	#version = $state(0);
 	#meta = $state<MapMeta>() as MapMeta;
+	#goals = $state<Goal[]>([]);
 	readonly #sync: SyncClient | null;
 	readonly #subscribeSync: () => void;
 	readonly #subscribePeers: () => void;
@@ -33,9 +34,11 @@ export class LiveMap {
 		this.#sync = options.sync;
 		for (const asset of readAllAssets(this.doc)) this.#assets.set(asset.id, asset);
 		this.#meta = readMeta(this.doc);
+		this.#goals = readAllGoals(this.doc);
 		this.#stop.push(
 			observeAssets(this.doc, (ids) => this.#applyChanges(ids)),
-			observeMeta(this.doc, () => (this.#meta = readMeta(this.doc)))
+			observeMeta(this.doc, () => (this.#meta = readMeta(this.doc))),
+			observeGoals(this.doc, () => (this.#goals = readAllGoals(this.doc)))
 		);
 		this.#subscribeSync = createSubscriber((update) => this.#sync?.subscribe(update));
 		this.#subscribePeers = createSubscriber((update) => {
@@ -76,6 +79,10 @@ export class LiveMap {
 		return [...this.assets.values()].filter((asset) => this.isVisible(asset));
 	}
 
+	get goals(): Goal[] {
+		return this.#goals;
+	}
+
 	get meta(): MapMeta {
 		return this.#meta;
 	}
@@ -87,7 +94,7 @@ export class LiveMap {
 
 	get sync(): SyncState {
 		this.#subscribeSync();
-		return this.#sync?.state() ?? { status: 'offline', pending: 0, loadedFromDevice: false, refusedCode: null };
+		return this.#sync?.state() ?? { status: 'offline', pending: 0, loadedFromDevice: false, refusedCode: null, saveFailed: false };
 	}
 
 	get awareness(): Awareness | null {
@@ -107,7 +114,9 @@ export class LiveMap {
 		return peers.sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
 	}
 
+	/** Tells the room who this is: the server stamps name, affiliation and role on presence. */
 	announce(contributor: Contributor | null, color: string): void {
+		this.#sync?.setIdentity(contributor ? { name: contributor.name, affiliation: contributor.affiliation } : null);
 		this.#sync?.awareness.setLocalStateField('user', {
 			name: contributor?.name ?? '',
 			affiliation: contributor?.affiliation ?? 'other',

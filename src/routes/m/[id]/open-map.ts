@@ -7,7 +7,7 @@ import { isMapId } from '$lib/doc/ids.ts';
 import { createDoc } from '$lib/doc/schema.ts';
 import type { Role } from '$lib/doc/model.ts';
 import { connectMap, syncServerUrl } from '$lib/sync/client.ts';
-import { recentMap, rememberMap } from '$lib/sync/device.ts';
+import { loadProfile, recentMap, rememberMap } from '$lib/sync/device.ts';
 import { LiveMap } from '$lib/sync/live-map.svelte.ts';
 
 export type OpenResult =
@@ -35,6 +35,8 @@ export async function openMap(mapId: string, location: Location): Promise<OpenRe
 	rememberMap({ id: mapId, title, role, key });
 
 	const doc = createDoc();
-	const sync = connectMap({ doc, mapId, key, serverUrl: syncServerUrl(location) });
+	const profile = role === 'viewer' ? null : loadProfile();
+	const identity = profile ? { name: profile.name, affiliation: profile.affiliation } : null;
+	const sync = connectMap({ doc, mapId, key, serverUrl: syncServerUrl(location), identity });
 	return { kind: 'ready', live: new LiveMap({ doc, mapId, role, sync }), key };
 }
