@@ -10,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './browser.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { CATEGORY_STYLES } from '../../src/lib/doc/categories.ts';
+import { addAssetHere, join, pixelsOfColor, waitLive } from './workshop.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -26,51 +27,6 @@ async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Prom
 		void dialog.dismiss();
 	});
 	return page;
-}
-
-async function join(page: Page, name: string, affiliation: string) {
-	const dialog = page.getByRole('dialog');
-	await dialog.getByLabel('Your name').fill(name);
-	await dialog.getByLabel(affiliation).check();
-	await dialog.getByRole('button', { name: 'Join the map' }).click();
-	await expect.poll(() => dialog.count()).toBe(0);
-}
-
-async function waitLive(page: Page) {
-	await expect.poll(() => page.getByTestId('connection-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('live');
-}
-
-/** Counts canvas pixels close to a color: what a person would see drawn on the map. */
-async function pixelsOfColor(page: Page, hex: string): Promise<number> {
-	return page.evaluate((color) => {
-		const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="map-canvas"] canvas');
-		if (!canvas) return -1;
-		const copy = document.createElement('canvas');
-		copy.width = canvas.width;
-		copy.height = canvas.height;
-		const context = copy.getContext('2d')!;
-		context.drawImage(canvas, 0, 0);
-		const { data } = context.getImageData(0, 0, copy.width, copy.height);
-		const [r, g, b] = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
-		let count = 0;
-		for (let i = 0; i < data.length; i += 4) {
-			if (Math.abs(data[i] - r) < 12 && Math.abs(data[i + 1] - g) < 12 && Math.abs(data[i + 2] - b) < 12) count++;
-		}
-		return count;
-	}, hex);
-}
-
-async function addAssetHere(page: Page, fields: { name: string; category: string; description?: string; holder?: string; tags?: string }) {
-	await page.getByRole('button', { name: /Add asset/ }).first().click();
-	await page.getByRole('button', { name: 'Place here' }).click();
-	const form = page.getByRole('dialog');
-	await form.getByLabel('Name').fill(fields.name);
-	await form.getByText(fields.category, { exact: true }).click();
-	if (fields.description) await form.getByLabel('Description').fill(fields.description);
-	if (fields.holder) await form.getByLabel('Who stewards it').fill(fields.holder);
-	if (fields.tags) await form.getByLabel('Tags').fill(fields.tags);
-	await form.getByRole('button', { name: 'Save asset' }).click();
-	await expect.poll(() => form.count()).toBe(0);
 }
 
 const HOSTILE = '<img src=x onerror=alert(1)>';

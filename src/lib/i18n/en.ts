@@ -100,6 +100,7 @@ export const en = {
 	'asset.delete': 'Delete',
 	'asset.deleteConfirm': 'Delete “{name}”? A facilitator can restore it.',
 	'asset.deleted': '“{name}” was deleted.',
+	'asset.added': '“{name}” is on the map.',
 	'asset.undo': 'Undo',
 	'asset.close': 'Close',
 	'asset.addedBy': 'Added by {name} ({affiliation})',

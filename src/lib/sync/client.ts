@@ -109,6 +109,20 @@ export function connectMap(options: {
 	};
 	doc.on('update', onUpdate);
 
+	// A phone that loses Wi-Fi says so at once; without this the socket looks open until
+	// y-websocket's 30 s silence timeout, and the status would claim "live" meanwhile.
+	const goOffline = () => {
+		if (state.status === 'refused') return;
+		provider.disconnect();
+		state.status = 'offline';
+		notify();
+	};
+	const goOnline = () => {
+		if (state.status !== 'refused') provider.connect();
+	};
+	globalThis.addEventListener?.('offline', goOffline);
+	globalThis.addEventListener?.('online', goOnline);
+
 	let identityKey = JSON.stringify(options.identity);
 	return {
 		provider,
@@ -129,6 +143,8 @@ export function connectMap(options: {
 			}
 		},
 		destroy() {
+			globalThis.removeEventListener?.('offline', goOffline);
+			globalThis.removeEventListener?.('online', goOnline);
 			doc.off('update', onUpdate);
 			provider.destroy();
 			void local.destroy();

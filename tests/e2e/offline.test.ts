@@ -1,0 +1,57 @@
+/**
+ * Weak Wi-Fi: a partner's phone loses the network, keeps adding assets (the status says
+ * how many changes are waiting), and everything reaches the room when it comes back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './browser.ts';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { addAssetHere, createMapAsFacilitator, join, shareLinks, waitLive } from './workshop.ts';
+
+let server: TestServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+describe('working offline', () => {
+	let facilitator: Page;
+	let phone: Page;
+	let phoneContext: BrowserContext;
+
+	beforeAll(async () => {
+		server = await startTestServer();
+		browser = await launchChromium();
+	});
+
+	afterAll(async () => {
+		for (const context of contexts) await context.close();
+		await browser?.close();
+		await server?.dispose();
+	});
+
+	it('edits made offline are counted, kept, and synced when the network returns', async () => {
+		const facilitatorContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+		contexts.push(facilitatorContext);
+		facilitator = await facilitatorContext.newPage();
+		await createMapAsFacilitator(facilitator, server.url, 'Riverside assets');
+		const { editor } = await shareLinks(facilitator);
+
+		phoneContext = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true });
+		contexts.push(phoneContext);
+		phone = await phoneContext.newPage();
+		await phone.goto(editor);
+		await join(phone, 'Dee', 'Community member');
+		await waitLive(phone);
+
+		await phoneContext.setOffline(true);
+		await expect.poll(() => phone.getByTestId('connection-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('offline');
+		await addAssetHere(phone, { name: 'Fishing club', category: 'Networks' });
+		await addAssetHere(phone, { name: 'Boat ramp', category: 'Places' });
+		await expect.poll(() => phone.getByTestId('connection-status').textContent()).toContain('2 changes waiting');
+		expect(await facilitator.getByRole('button', { name: /Fishing club/ }).count()).toBe(0);
+
+		await phoneContext.setOffline(false);
+		await waitLive(phone);
+		await expect.poll(() => facilitator.getByRole('button', { name: /Fishing club|Boat ramp/ }).count(), { timeout: 15_000 }).toBe(2);
+		expect(await phone.getByTestId('connection-status').textContent()).not.toContain('waiting');
+	});
+});
