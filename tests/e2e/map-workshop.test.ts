@@ -11,6 +11,8 @@ import { launchChromium } from './browser.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { CATEGORY_STYLES } from '../../src/lib/doc/categories.ts';
 import { addAssetHere, join, pixelsOfColor, waitLive } from './workshop.ts';
+import { connectClient } from '../helpers/sync-clients.ts';
+import { readAllAssets } from '../../src/lib/doc/schema.ts';
 
 let server: TestServer;
 let browser: Browser;
@@ -116,6 +118,32 @@ describe('a workshop on a shared map', () => {
 		await form.getByLabel('Name').fill('Corner community garden');
 		await form.getByRole('button', { name: 'Save changes' }).click();
 		await expect.poll(() => facilitator.getByRole('button', { name: /Corner community garden/ }).count(), { timeout: 5_000 }).toBe(1);
+	});
+
+	it('dragging the marker moves the asset for everyone', async () => {
+		const url = new URL(viewerLink);
+		const mapId = url.pathname.split('/').pop()!;
+		const observer = connectClient(`${server.url.replace('http', 'ws')}/sync`, mapId, url.hash.replace('#key=', ''));
+		try {
+			await observer.synced;
+			const lngOf = () => {
+				const assets = readAllAssets(observer.doc).filter((a) => a.name === 'Corner community garden');
+				return assets.length === 1 && assets[0].geometry.type === 'Point' ? assets[0].geometry.coordinates[0] : NaN;
+			};
+			const before = lngOf();
+			expect(before).not.toBeNaN();
+			await partner.getByTestId('asset-details').getByRole('button', { name: 'Move' }).click();
+			const marker = partner.locator('.move-marker');
+			const box = (await marker.boundingBox())!;
+			await partner.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+			await partner.mouse.down();
+			for (let i = 1; i <= 10; i++) await partner.mouse.move(box.x + box.width / 2 + i * 15, box.y + box.height / 2);
+			await partner.mouse.up();
+			await partner.getByRole('button', { name: 'Done moving' }).click();
+			await expect.poll(lngOf, { timeout: 5_000 }).toBeGreaterThan(before);
+		} finally {
+			observer.destroy();
+		}
 	});
 
 	it('a reload still shows the asset', async () => {
