@@ -18,10 +18,10 @@ export function offlineStyle(origin: string): StyleSpecification {
 		sources: {
 			land: {
 				type: 'geojson',
-				data: `${origin}/basemap/land.geojson`,
+				data: `${origin}/basemap/land.json`,
 				attribution: 'Natural Earth'
 			},
-			borders: { type: 'geojson', data: `${origin}/basemap/borders.geojson` }
+			borders: { type: 'geojson', data: `${origin}/basemap/borders.json` }
 		},
 		layers: [
 			{ id: 'water', type: 'background', paint: { 'background-color': BASEMAP_COLORS.water } },

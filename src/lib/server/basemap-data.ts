@@ -1,7 +1,8 @@
 /**
  * The offline basemap: Natural Earth 1:50m land and country borders (world-atlas package),
  * converted from TopoJSON to GeoJSON once at build time and served from our own origin,
- * so the map shows land, water and borders with no internet at all.
+ * so the map shows land, water and borders with no internet at all. The routes end in
+ * .json so adapter-node precompresses them (1 MB of land is ~340 kB gzipped).
  */
 import { feature, mesh } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
