@@ -18,6 +18,18 @@ if (chromium) {
 	console.error('!!! E2E TESTS NOT RUN: no Chromium found (install Debian package "chromium" or set CHROMIUM_PATH) !!!');
 }
 
+// Types first: a type error is a bug the other tests may not reach. `svelte-kit sync`
+// writes the generated tsconfig the check extends (a fresh clone has none yet).
+spawnSync(process.execPath, [join(ROOT, 'node_modules', '@sveltejs', 'kit', 'svelte-kit.js'), 'sync'], { cwd: ROOT, stdio: 'inherit' });
+const check = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'svelte-check', 'bin', 'svelte-check'), '--tsconfig', './tsconfig.json', '--threshold', 'error', '--output', 'human'], {
+	cwd: ROOT,
+	stdio: 'inherit'
+});
+if (check.status !== 0) {
+	console.error('Type check failed.');
+	process.exit(check.status ?? 1);
+}
+
 const args = [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...projects.flatMap((p) => ['--project', p]), ...process.argv.slice(2)];
 const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
 const status = result.status ?? 1;
