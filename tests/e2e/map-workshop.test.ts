@@ -146,6 +146,34 @@ describe('a workshop on a shared map', () => {
 		}
 	});
 
+	it('an area drawn corner by corner reaches everyone as a polygon', async () => {
+		const url = new URL(viewerLink);
+		const observer = connectClient(`${server.url.replace('http', 'ws')}/sync`, url.pathname.split('/').pop()!, url.hash.replace('#key=', ''));
+		try {
+			await observer.synced;
+			await facilitator.getByRole('button', { name: /Add asset/ }).first().click();
+			await facilitator.getByRole('button', { name: 'Draw an area' }).click();
+			const canvas = (await facilitator.locator('[data-testid="map-canvas"] canvas').boundingBox())!;
+			const at = (dx: number, dy: number) => facilitator.mouse.click(canvas.x + canvas.width / 2 + dx, canvas.y + canvas.height / 2 + dy);
+			await at(-80, -60);
+			await at(80, -60);
+			await at(0, 70);
+			await facilitator.getByRole('button', { name: 'Finish area' }).click();
+			const form = facilitator.getByRole('dialog');
+			await form.getByLabel('Name').fill('Riverside park');
+			await form.getByText('Places', { exact: true }).click();
+			await form.getByRole('button', { name: 'Save asset' }).click();
+			const park = () => readAllAssets(observer.doc).find((a) => a.name === 'Riverside park');
+			await expect.poll(() => park()?.geometry.type, { timeout: 5_000 }).toBe('Polygon');
+			const ring = park()!.geometry.coordinates[0] as Array<[number, number]>;
+			expect(ring).toHaveLength(4);
+			expect(ring[0]).toEqual(ring[3]);
+			await expect.poll(() => partner.getByRole('button', { name: /Riverside park/ }).count(), { timeout: 5_000 }).toBe(1);
+		} finally {
+			observer.destroy();
+		}
+	});
+
 	it('a reload still shows the asset', async () => {
 		await partner.reload();
 		await expect.poll(() => partner.getByRole('button', { name: /Corner community garden/ }).count(), { timeout: 10_000 }).toBe(1);

@@ -70,3 +70,13 @@ describe('selectors', () => {
 		expect(assetAnchor(square)).toEqual([1, 1]);
 	});
 });
+
+describe('translateGeometry', () => {
+	it('shifts every vertex and keeps the shape', async () => {
+		const { translateGeometry } = await import('../../src/lib/doc/selectors.ts');
+		expect(translateGeometry({ type: 'Point', coordinates: [1, 2] }, 0.5, -1)).toEqual({ type: 'Point', coordinates: [1.5, 1] });
+		expect(
+			translateGeometry({ type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] }, 1, 1)
+		).toEqual({ type: 'Polygon', coordinates: [[[1, 1], [2, 1], [2, 2], [1, 1]]] });
+	});
+});

@@ -75,6 +75,19 @@ export function countByCategory(assets: Iterable<Asset>): Map<Category | null, n
 	return counts;
 }
 
+/** The same shape shifted by a distance in degrees, for moving lines and areas whole. */
+export function translateGeometry(geometry: Asset['geometry'], dLng: number, dLat: number): Asset['geometry'] {
+	const shift = ([lng, lat]: [number, number]): [number, number] => [lng + dLng, lat + dLat];
+	switch (geometry.type) {
+		case 'Point':
+			return { type: 'Point', coordinates: shift(geometry.coordinates) };
+		case 'LineString':
+			return { type: 'LineString', coordinates: geometry.coordinates.map(shift) };
+		case 'Polygon':
+			return { type: 'Polygon', coordinates: geometry.coordinates.map((ring) => ring.map(shift)) };
+	}
+}
+
 /** A representative point of any geometry, for centering the map and placing a marker. */
 export function assetAnchor(asset: Asset): [number, number] {
 	const geometry = asset.geometry;
