@@ -102,6 +102,7 @@ export const en = {
 	'asset.move': 'Move',
 	'asset.moveHint': 'Drag the highlighted marker, or tap the map, to move “{name}”.',
 	'asset.moveDone': 'Done moving',
+	'asset.moveToCenter': 'Move to the map’s center',
 	'asset.delete': 'Delete',
 	'asset.deleteConfirm': 'Delete “{name}”? A facilitator can restore it.',
 	'asset.deleted': '“{name}” was deleted.',
