@@ -8,21 +8,32 @@ import { isMapId, newMapId } from '../src/lib/doc/ids.ts';
 import type { Role } from '../src/lib/doc/model.ts';
 import { initMap } from '../src/lib/doc/mutations.ts';
 import { InvalidInputError, isRecord } from '../src/lib/doc/validate.ts';
-import { hashKeys, keysFor, newFacilitatorKey, roleForKey, type Keys } from './auth.ts';
+import { deriveKey, hashKey, hashKeys, keysFor, newFacilitatorKey, roleForKey, type Keys } from './auth.ts';
 import type { AtlasConfig } from './config.ts';
 import { readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
+import { JoinCodes } from './join-codes.ts';
+import { sleep, type FailureLimiter } from './limits.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
-import { MapExistsError, type DocStore, type MapRecord } from './persistence/doc-store.ts';
+import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from './persistence/doc-store.ts';
 import type { Logger } from './rooms.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const SERVER_ORIGIN = 'asset-atlas:server';
 
-interface ApiContext {
+export interface ApiContext {
 	config: AtlasConfig;
 	store: DocStore;
 	logger: Logger;
+	joinCodes: JoinCodes;
+	/** Failed keys and join codes per address (server/limits.ts). */
+	failures: FailureLimiter;
+	/** Called after a role's key changed, to close every socket still using the old one. */
+	onKeyRotated(mapId: string, role: 'editor' | 'viewer', generation: number): void;
+}
+
+export function remoteAddress(req: IncomingMessage): string {
+	return req.socket.remoteAddress ?? 'unknown';
 }
 
 function linksFor(origin: string, mapId: string, keys: Keys) {
@@ -71,7 +82,7 @@ async function createMap(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
 			place: String(meta.get('place') ?? ''),
 			createdAt,
 			keyHashes: hashKeys(keys),
-			keyGeneration: 0
+			keyGenerations: { editor: 0, viewer: 0 }
 		};
 		try {
 			await ctx.store.createMap(record);
@@ -99,6 +110,8 @@ async function authorize(
 	const key = bearerKey(req);
 	const role = roleForKey(record.keyHashes, key);
 	if (!key || !role) {
+		req.resume();
+		await sleep(ctx.failures.fail(remoteAddress(req)));
 		sendError(res, 401, 'missing or invalid key', { 'WWW-Authenticate': 'Bearer' });
 		return null;
 	}
@@ -110,14 +123,108 @@ async function access(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 	if (auth) sendJson(res, 200, { role: auth.role, title: auth.record.title });
 }
 
+/**
+ * Files the map's join code for its current editor key (idempotent: the code is derived
+ * from the editor generation) and returns it.
+ */
+async function ensureJoinCode(ctx: ApiContext, record: MapRecord, editorKey: string): Promise<string> {
+	for (let attempt = 0; attempt < 5; attempt++) {
+		const code = ctx.joinCodes.codeFor(record.id, record.keyGenerations.editor, attempt);
+		const codeHash = ctx.joinCodes.hashCode(code);
+		const filed = await ctx.store.findJoinCode(codeHash);
+		if (filed?.mapId === record.id && ctx.joinCodes.open(record.id, filed.sealed) === editorKey) return code;
+		try {
+			await ctx.store.setJoinCode(record.id, codeHash, ctx.joinCodes.seal(record.id, editorKey));
+			return code;
+		} catch (error) {
+			if (error instanceof JoinCodeTakenError) continue;
+			throw error;
+		}
+	}
+	throw new Error('could not find a free join code');
+}
+
+async function shareInfo(ctx: ApiContext, origin: string, record: MapRecord, facilitatorKey: string) {
+	const keys = keysFor(facilitatorKey, record.id, record.keyGenerations);
+	const code = await ensureJoinCode(ctx, record, keys.editor);
+	return { links: linksFor(origin, record.id, keys), join: { code, url: `${origin}/j/${code}` } };
+}
+
 async function links(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
 	const auth = await authorize(ctx, req, res, mapId);
 	if (!auth) return;
 	if (auth.role !== 'facilitator') return sendError(res, 403, 'only the facilitator can see all links');
 	const origin = linkOrigin(req, ctx.config);
 	if (!origin) return sendError(res, 400, 'missing or invalid Host header');
-	const keys = keysFor(auth.key, auth.record.id, auth.record.keyGeneration);
-	sendJson(res, 200, { links: linksFor(origin, auth.record.id, keys) });
+	sendJson(res, 200, await shareInfo(ctx, origin, auth.record, auth.key));
+}
+
+/** Replaces the editor or viewer key; sockets on the old key are closed at once (4401). */
+async function rotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		return sendError(res, 403, 'origin not allowed');
+	}
+	const auth = await authorize(ctx, req, res, mapId);
+	if (!auth) return;
+	if (auth.role !== 'facilitator') {
+		req.resume();
+		return sendError(res, 403, 'only the facilitator can replace links');
+	}
+	const origin = linkOrigin(req, ctx.config);
+	if (!origin) return sendError(res, 400, 'missing or invalid Host header');
+	const body = await readJsonBody(req, MAX_BODY_BYTES);
+	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
+	const role = isRecord(body.value) ? body.value.role : undefined;
+	if (role !== 'editor' && role !== 'viewer') return sendError(res, 400, 'role must be "editor" or "viewer"');
+	const record = auth.record;
+	const from = record.keyGenerations[role];
+	const newKey = deriveKey(auth.key, role, record.id, from + 1);
+	if (!(await ctx.store.rotateKey(record.id, role, from, hashKey(newKey)))) {
+		return sendError(res, 409, 'the link was replaced at the same time; try again');
+	}
+	ctx.onKeyRotated(record.id, role, from + 1);
+	const updated: MapRecord = {
+		...record,
+		keyHashes: { ...record.keyHashes, [role]: hashKey(newKey) },
+		keyGenerations: { ...record.keyGenerations, [role]: from + 1 }
+	};
+	sendJson(res, 200, await shareInfo(ctx, origin, updated, auth.key));
+}
+
+/** The body of the 404 for an unknown join code: plain, tiny, no scripts. */
+const UNKNOWN_CODE_PAGE =
+	'<!doctype html><meta charset="utf-8"><title>Unknown join code</title>' +
+	'<p>This join address is unknown or has been replaced. Ask the facilitator for the current one.</p>';
+
+/** GET /j/<code>: redirects to the map with the editor key in the fragment (browsers keep it). */
+export async function handleJoin(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+	const headers = { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Content-Type-Options': 'nosniff' };
+	req.resume();
+	try {
+		if (req.method !== 'GET' && req.method !== 'HEAD') {
+			res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
+			return;
+		}
+		const code = pathname.slice('/j/'.length).toLowerCase();
+		const found = JoinCodes.isCode(code) ? await ctx.store.findJoinCode(ctx.joinCodes.hashCode(code)) : null;
+		const editorKey = found ? ctx.joinCodes.open(found.mapId, found.sealed) : null;
+		const record = found && editorKey ? await ctx.store.getMap(found.mapId) : null;
+		// A code filed for an editor key that was since replaced is dead, even if its row remains.
+		if (!found || !editorKey || !record || roleForKey(record.keyHashes, editorKey) !== 'editor') {
+			await sleep(ctx.failures.fail(remoteAddress(req)));
+			res.writeHead(404, { ...headers, 'Content-Type': 'text/html; charset=utf-8' }).end(UNKNOWN_CODE_PAGE);
+			return;
+		}
+		res.writeHead(302, { ...headers, Location: `/m/${found.mapId}#key=${editorKey}`, 'Content-Length': 0 }).end();
+	} catch (error) {
+		ctx.logger.error(`GET /j/:code failed: ${error instanceof Error ? error.message : String(error)}`);
+		if (!res.headersSent) res.writeHead(500, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end('internal error');
+	}
+}
+
+export function isJoinPath(pathname: string): boolean {
+	return pathname.startsWith('/j/');
 }
 
 type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string) => Promise<void>;
@@ -131,6 +238,7 @@ const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps$/, methods: { POST: (ctx, req, res) => createMap(ctx, req, res) } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/access$/, methods: { GET: access } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/links$/, methods: { GET: links } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/rotate$/, methods: { POST: rotate } },
 	{
 		pattern: /^\/api\/config$/,
 		methods: { GET: async (ctx, _req, res) => sendJson(res, 200, { basemapStyleUrl: ctx.config.basemapStyleUrl }) }

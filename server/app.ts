@@ -4,8 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { handleApi, isApiPath } from './api.ts';
+import { handleApi, handleJoin, isApiPath, isJoinPath, type ApiContext } from './api.ts';
 import type { AtlasConfig } from './config.ts';
+import { JoinCodes, loadServerSecret } from './join-codes.ts';
+import { FailureLimiter } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
 import { Rooms, type Logger } from './rooms.ts';
@@ -16,6 +18,11 @@ export interface AtlasServerOptions {
 	store?: DocStore;
 	logger?: Logger;
 	compactThreshold?: number;
+	/** 32 bytes; by default read from (or created at) `${dataDir}/server-secret`. */
+	serverSecret?: Uint8Array;
+	maxDocBytes?: number;
+	/** Per-connection message budget (server/limits.ts has the defaults and why). */
+	messageBudget?: { rate: number; burst: number };
 }
 
 export interface AtlasServer {
@@ -41,8 +48,18 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 	const ownsStore = options.store === undefined;
 	const store = options.store ?? createSqliteStore(config.dataDir);
 	const logger = options.logger ?? console;
-	const rooms = new Rooms({ store, logger, compactThreshold: options.compactThreshold });
-	const sync = createSyncServer({ config, store, rooms, logger });
+	const rooms = new Rooms({ store, logger, compactThreshold: options.compactThreshold, maxDocBytes: options.maxDocBytes });
+	// One limiter for bad keys and bad join codes, over HTTP and WebSocket alike.
+	const failures = new FailureLimiter();
+	const sync = createSyncServer({ config, store, rooms, logger, failures, messageBudget: options.messageBudget });
+	const api: ApiContext = {
+		config,
+		store,
+		logger,
+		failures,
+		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),
+		onKeyRotated: (mapId, role, generation) => sync.revoke(mapId, role, generation)
+	};
 	let closed: Promise<void> | null = null;
 
 	return {
@@ -50,8 +67,9 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		rooms,
 		handleHttp(req, res, next) {
 			const pathname = pathnameOf(req);
+			if (pathname !== null && isJoinPath(pathname)) return void handleJoin(api, req, res, pathname);
 			if (pathname === null || !isApiPath(pathname)) return next();
-			void handleApi({ config, store, logger }, req, res, pathname);
+			void handleApi(api, req, res, pathname);
 		},
 		isSyncRequest(req) {
 			try {

@@ -21,11 +21,18 @@ export function deriveKey(facilitatorKey: string, role: 'editor' | 'viewer', map
 	return createHmac('sha256', facilitatorKey).update(`${role}:${mapId}:${generation}`).digest('base64url');
 }
 
-export function keysFor(facilitatorKey: string, mapId: string, generation: number): Keys {
+/** Each shared role has its own generation, so replacing the viewer link keeps the editor link. */
+export interface Generations {
+	editor: number;
+	viewer: number;
+}
+
+export function keysFor(facilitatorKey: string, mapId: string, generation: number | Generations): Keys {
+	const generations = typeof generation === 'number' ? { editor: generation, viewer: generation } : generation;
 	return {
 		facilitator: facilitatorKey,
-		editor: deriveKey(facilitatorKey, 'editor', mapId, generation),
-		viewer: deriveKey(facilitatorKey, 'viewer', mapId, generation)
+		editor: deriveKey(facilitatorKey, 'editor', mapId, generations.editor),
+		viewer: deriveKey(facilitatorKey, 'viewer', mapId, generations.viewer)
 	};
 }
 

@@ -7,9 +7,12 @@
  * anyone — broadcasts and replies to sync step 1 alike. So no client ever sees state that
  * is not on disk, and a batch costs one fsync however many messages it held.
  */
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
-import type { Role } from '../src/lib/doc/model.ts';
+import type { Affiliation, Role } from '../src/lib/doc/model.ts';
+import { checkUpdate } from './rules.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import {
 	ProtocolError,
@@ -20,8 +23,15 @@ import {
 	parseMessage
 } from './protocol.ts';
 
+/** Who a connection says it is (query params), stamped onto its presence by the server. */
+export interface Identity {
+	name: string;
+	affiliation: Affiliation;
+}
+
 export interface Connection {
 	readonly role: Role;
+	readonly identity: Identity;
 	/** Must be a no-op once the socket is closing. */
 	send(message: Uint8Array): void;
 	close(code: number, reason: string): void;
@@ -30,16 +40,30 @@ export interface Connection {
 export interface Logger {
 	error(message: string): void;
 	warn(message: string): void;
+	/** Expected, client-caused events (dropped writes); optional so console works as is. */
+	debug?(message: string): void;
 }
 
 /** Close codes. 44xx tell y-websocket not to retry; 4503 and 1012 invite a reconnect. */
 export const CLOSE_MALFORMED = 4400;
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_FORBIDDEN_ORIGIN = 4403;
+export const CLOSE_TOO_LARGE = 4413;
+export const CLOSE_RATE_LIMITED = 4429;
 export const CLOSE_STORAGE_FAILED = 4503;
 export const CLOSE_SERVER_RESTART = 1012;
 
 export const DEFAULT_COMPACT_THRESHOLD = 500;
+/**
+ * A 10,000-asset map encodes to ~6 MB (bench/fixtures.ts); 64 MiB of stored updates is
+ * ten times that plus history. Counted as bytes stored since the last compaction, a cheap
+ * upper bound on the encoded doc.
+ */
+export const DEFAULT_MAX_DOC_BYTES = 64 * 1024 * 1024;
+/** A presence state is a name, a color, a cursor: a few hundred bytes. */
+export const MAX_AWARENESS_STATE_BYTES = 4 * 1024;
+/** Oversized presence updates tolerated per connection before it is closed. */
+const MAX_AWARENESS_STRIKES = 3;
 /** Bounds the work (and the merged row) of one commit when a client floods us. */
 const MAX_BATCH = 256;
 const LOAD_ORIGIN = Symbol('load');
@@ -47,6 +71,11 @@ const LOAD_ORIGIN = Symbol('load');
 interface Member {
 	/** Awareness client ids this connection set, removed for everyone when it leaves. */
 	awarenessIds: Set<number>;
+	/** The first awareness client id it announced; the only one it may set. */
+	ownClientId: number | null;
+	awarenessStrikes: number;
+	/** Writes dropped by the field rules, for one summary log line instead of one per frame. */
+	dropped: number;
 	/** Set after a protocol error: its queued messages are skipped. */
 	dead: boolean;
 }
@@ -68,6 +97,7 @@ export interface RoomOptions {
 	store: DocStore;
 	logger: Logger;
 	compactThreshold: number;
+	maxDocBytes: number;
 }
 
 export class Room {
@@ -82,6 +112,10 @@ export class Room {
 	private outbox: Outgoing[] = [];
 	private rows = 0;
 	private lastSeq = 0;
+	/** Bytes of stored rows since the last compaction (see DEFAULT_MAX_DOC_BYTES). */
+	private storedBytes = 0;
+	/** Awareness client id -> the connection that owns it, so nobody can take over another's id. */
+	private readonly awarenessOwners = new Map<number, Connection>();
 
 	constructor(
 		readonly mapId: string,
@@ -109,7 +143,7 @@ export class Room {
 	}
 
 	join(conn: Connection): void {
-		this.members.set(conn, { awarenessIds: new Set(), dead: false });
+		this.members.set(conn, { awarenessIds: new Set(), ownClientId: null, awarenessStrikes: 0, dropped: 0, dead: false });
 		this.enqueue({ kind: 'join', conn });
 	}
 
@@ -153,6 +187,7 @@ export class Room {
 				for (const row of rows) Y.applyUpdate(this.doc, row.data);
 			}, LOAD_ORIGIN);
 			this.rows = rows.length;
+			this.storedBytes = rows.reduce((sum, row) => sum + row.data.byteLength, 0);
 			this.lastSeq = rows.at(-1)?.seq ?? 0;
 			if (this.state === 'loading') this.state = 'open';
 			return true;
@@ -239,6 +274,12 @@ export class Room {
 				const member = this.members.get(task.conn);
 				if (!member) return;
 				this.members.delete(task.conn);
+				if (member.ownClientId !== null && this.awarenessOwners.get(member.ownClientId) === task.conn) {
+					this.awarenessOwners.delete(member.ownClientId);
+				}
+				if (member.dropped > 1) {
+					this.options.logger.debug?.(`map ${this.mapId}: dropped ${member.dropped} writes from a ${task.conn.role} in all`);
+				}
 				if (member.awarenessIds.size > 0) {
 					removeAwarenessStates(this.awareness, [...member.awarenessIds], 'left');
 				}
@@ -249,8 +290,84 @@ export class Room {
 		}
 	}
 
+	/**
+	 * Decides first (server/rules.ts), applies only what is allowed. A forbidden update is
+	 * dropped whole: not applied, stored or broadcast, and the socket stays open.
+	 */
+	private handleUpdate(conn: Connection, member: Member, update: Uint8Array): void {
+		const locked = this.doc.getMap<unknown>('meta').get('locked') === true;
+		const verdict = checkUpdate(this.doc, update, { role: conn.role, locked });
+		if (verdict.kind === 'malformed') throw new ProtocolError(verdict.reason);
+		if (verdict.kind === 'forbidden') {
+			// One line per connection (and a count when it leaves), not one per frame.
+			if (member.dropped++ === 0) this.options.logger.debug?.(`map ${this.mapId}: dropped a write from a ${conn.role}: ${verdict.reason}`);
+			return;
+		}
+		if (!verdict.changes) return;
+		if (this.storedBytes + update.byteLength > this.options.maxDocBytes) {
+			member.dead = true;
+			this.options.logger.warn(`map ${this.mapId}: refused an update that would exceed ${this.options.maxDocBytes} bytes`);
+			conn.close(CLOSE_TOO_LARGE, 'document too large');
+			return;
+		}
+		try {
+			Y.applyUpdate(this.doc, update, conn);
+		} catch (error) {
+			throw new ProtocolError(`bad update: ${String(error)}`);
+		}
+	}
+
+	/**
+	 * Presence is rewritten before it is applied: a connection may set only its own client
+	 * id, and its role, name and affiliation come from its key and connect parameters, so
+	 * nobody can pose as the facilitator or as someone else.
+	 */
+	private handleAwareness(conn: Connection, member: Member, update: Uint8Array): void {
+		const decoder = decoding.createDecoder(update);
+		const encoder = encoding.createEncoder();
+		let kept = 0;
+		let tooLarge = false;
+		try {
+			const count = decoding.readVarUint(decoder);
+			for (let i = 0; i < count; i++) {
+				const clientId = decoding.readVarUint(decoder);
+				const clock = decoding.readVarUint(decoder);
+				const json = decoding.readVarString(decoder);
+				if (member.ownClientId === null && !this.awarenessOwners.has(clientId)) {
+					member.ownClientId = clientId;
+					this.awarenessOwners.set(clientId, conn);
+				}
+				if (clientId !== member.ownClientId) continue;
+				if (json.length > MAX_AWARENESS_STATE_BYTES || Buffer.byteLength(json) > MAX_AWARENESS_STATE_BYTES) {
+					tooLarge = true;
+					break;
+				}
+				const state: unknown = JSON.parse(json);
+				const stamped = state === null ? null : stampPresence(state, conn);
+				if (stamped === undefined) continue;
+				encoding.writeVarUint(encoder, clientId);
+				encoding.writeVarUint(encoder, clock);
+				encoding.writeVarString(encoder, JSON.stringify(stamped));
+				kept++;
+			}
+		} catch (error) {
+			throw new ProtocolError(`bad awareness update: ${String(error)}`);
+		}
+		if (tooLarge) {
+			if (++member.awarenessStrikes >= MAX_AWARENESS_STRIKES) throw new ProtocolError('presence state repeatedly too large');
+			return;
+		}
+		if (kept === 0) return;
+		const sanitized = encoding.createEncoder();
+		encoding.writeVarUint(sanitized, kept);
+		encoding.writeUint8Array(sanitized, encoding.toUint8Array(encoder));
+		applyAwarenessUpdate(this.awareness, encoding.toUint8Array(sanitized), conn);
+	}
+
 	/** Throws on anything undecodable; the caller closes that socket only. */
 	private handleMessage(conn: Connection, data: Uint8Array): void {
+		const member = this.members.get(conn);
+		if (!member) return;
 		const message = parseMessage(data);
 		switch (message.kind) {
 			case 'sync-step1': {
@@ -265,20 +382,10 @@ export class Room {
 			}
 			case 'sync-step2':
 			case 'sync-update':
-				// Viewers are read-only: their writes are dropped here, before the doc sees them.
-				if (conn.role === 'viewer') return;
-				try {
-					Y.applyUpdate(this.doc, message.update, conn);
-				} catch (error) {
-					throw new ProtocolError(`bad update: ${String(error)}`);
-				}
+				this.handleUpdate(conn, member, message.update);
 				return;
 			case 'awareness':
-				try {
-					applyAwarenessUpdate(this.awareness, message.update, conn);
-				} catch (error) {
-					throw new ProtocolError(`bad awareness update: ${String(error)}`);
-				}
+				this.handleAwareness(conn, member, message.update);
 				return;
 			case 'query-awareness': {
 				const states = [...this.awareness.getStates().keys()];
@@ -296,6 +403,7 @@ export class Room {
 			try {
 				this.lastSeq = await this.options.store.appendUpdate(this.mapId, update);
 				this.rows++;
+				this.storedBytes += update.byteLength;
 			} catch (error) {
 				this.fail('write', error);
 				return false;
@@ -319,8 +427,10 @@ export class Room {
 	private async compact(): Promise<void> {
 		if (this.rows <= 1) return;
 		try {
-			await this.options.store.compact(this.mapId, this.lastSeq, Y.encodeStateAsUpdate(this.doc));
+			const state = Y.encodeStateAsUpdate(this.doc);
+			await this.options.store.compact(this.mapId, this.lastSeq, state);
 			this.rows = 1;
+			this.storedBytes = state.byteLength;
 		} catch (error) {
 			// The log is still complete, so this costs disk space, not data.
 			this.options.logger.error(`map ${this.mapId}: compaction failed: ${describe(error)}`);
@@ -363,6 +473,18 @@ export class Room {
 	}
 }
 
+/** Presence with role, name and affiliation replaced; undefined for a state that is not an object. */
+function stampPresence(state: unknown, conn: Connection): Record<string, unknown> | undefined {
+	if (typeof state !== 'object' || state === null || Array.isArray(state)) return undefined;
+	const record = state as Record<string, unknown>;
+	const user = record.user;
+	const base = typeof user === 'object' && user !== null && !Array.isArray(user) ? (user as Record<string, unknown>) : {};
+	return {
+		...record,
+		user: { ...base, role: conn.role, name: conn.identity.name, affiliation: conn.identity.affiliation }
+	};
+}
+
 function describe(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
@@ -372,11 +494,12 @@ export class Rooms {
 	private readonly rooms = new Map<string, Room>();
 	private readonly options: RoomOptions;
 
-	constructor(options: { store: DocStore; logger?: Logger; compactThreshold?: number }) {
+	constructor(options: { store: DocStore; logger?: Logger; compactThreshold?: number; maxDocBytes?: number }) {
 		this.options = {
 			store: options.store,
 			logger: options.logger ?? console,
-			compactThreshold: options.compactThreshold ?? DEFAULT_COMPACT_THRESHOLD
+			compactThreshold: options.compactThreshold ?? DEFAULT_COMPACT_THRESHOLD,
+			maxDocBytes: options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES
 		};
 	}
 

@@ -8,16 +8,19 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isMapId } from '../src/lib/doc/ids.ts';
-import type { Role } from '../src/lib/doc/model.ts';
+import { AFFILIATIONS, type Affiliation, type Role } from '../src/lib/doc/model.ts';
 import { roleForKey } from './auth.ts';
 import type { AtlasConfig } from './config.ts';
+import { FailureLimiter, TokenBucket, sleep } from './limits.ts';
 import { isAllowedOrigin } from './origin.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import {
 	CLOSE_FORBIDDEN_ORIGIN,
 	CLOSE_MALFORMED,
+	CLOSE_RATE_LIMITED,
 	CLOSE_UNAUTHORIZED,
 	type Connection,
+	type Identity,
 	type Logger,
 	type Rooms
 } from './rooms.ts';
@@ -35,9 +38,30 @@ const CLOSE_TOO_SLOW = 1013;
 
 const SYNC_PATH = /^\/sync(\/|$)/;
 
-export function syncPathOf(req: IncomingMessage): { pathname: string; key: string | null } {
+/**
+ * Throttling: a connection over its message budget (server/limits.ts) has its messages
+ * queued and its socket paused (TCP pushes back on the sender); only if it stays over
+ * budget this long, or the queue grows past MAX_BACKLOG, is it closed with 4429.
+ */
+const THROTTLE_GRACE_MS = 10_000;
+const MAX_BACKLOG = 1000;
+
+export const MAX_NAME_LENGTH = 80;
+
+export function syncPathOf(req: IncomingMessage): { pathname: string; key: string | null; identity: Identity } {
 	const url = new URL(req.url ?? '/', 'http://placeholder');
-	return { pathname: url.pathname, key: url.searchParams.get('key') };
+	return { pathname: url.pathname, key: url.searchParams.get('key'), identity: identityOf(url.searchParams) };
+}
+
+/** Name and affiliation from the connect parameters, cleaned; presence shows these. */
+export function identityOf(params: URLSearchParams): Identity {
+	// Control characters would let a name fake line breaks or bidi tricks in other UIs.
+	const name = (params.get('name') ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+	const affiliation = params.get('affiliation');
+	return {
+		name: [...name].slice(0, MAX_NAME_LENGTH).join(''),
+		affiliation: (AFFILIATIONS as readonly unknown[]).includes(affiliation) ? (affiliation as Affiliation) : 'other'
+	};
 }
 
 export function isSyncPath(pathname: string): boolean {
@@ -53,7 +77,11 @@ function toBytes(data: RawData): Uint8Array {
 class SocketConnection implements Connection {
 	constructor(
 		private readonly ws: WebSocket,
-		readonly role: Role
+		readonly role: Role,
+		readonly identity: Identity,
+		readonly mapId: string,
+		/** The generation of the role's key this socket authenticated with (facilitator: 0). */
+		readonly generation: number
 	) {}
 
 	send(message: Uint8Array): void {
@@ -70,9 +98,23 @@ class SocketConnection implements Connection {
 	}
 }
 
-export function createSyncServer(ctx: { config: AtlasConfig; store: DocStore; rooms: Rooms; logger: Logger }) {
+export interface SyncServerContext {
+	config: AtlasConfig;
+	store: DocStore;
+	rooms: Rooms;
+	logger: Logger;
+	failures: FailureLimiter;
+	/** Per-connection message budget; tests pass a small one. */
+	messageBudget?: { rate: number; burst: number };
+}
+
+export function createSyncServer(ctx: SyncServerContext) {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
 	let closing = false;
+	/** Open connections per map, for closing the ones whose key was replaced. */
+	const byMap = new Map<string, Set<SocketConnection>>();
+	/** Latest known key generation per map and role, bumped by rotation. */
+	const revoked = new Map<string, { editor: number; viewer: number }>();
 
 	function acceptAndClose(req: IncomingMessage, socket: Duplex, head: Buffer, code: number, reason: string): void {
 		wss.handleUpgrade(req, socket, head, (ws) => {
@@ -81,9 +123,46 @@ export function createSyncServer(ctx: { config: AtlasConfig; store: DocStore; ro
 		});
 	}
 
-	function attach(ws: WebSocket, mapId: string, role: Role): void {
-		const conn = new SocketConnection(ws, role);
+	function isRevoked(conn: SocketConnection): boolean {
+		if (conn.role === 'facilitator') return false;
+		const latest = revoked.get(conn.mapId);
+		return latest !== undefined && latest[conn.role] > conn.generation;
+	}
+
+	function attach(ws: WebSocket, mapId: string, role: Role, identity: Identity, generation: number): void {
+		const conn = new SocketConnection(ws, role, identity, mapId, generation);
+		// The key may have been replaced while we looked it up.
+		if (isRevoked(conn)) {
+			ws.on('error', () => {});
+			ws.close(CLOSE_UNAUTHORIZED, 'key replaced');
+			return;
+		}
+		const open = byMap.get(mapId) ?? new Set();
+		open.add(conn);
+		byMap.set(mapId, open);
 		const room = ctx.rooms.join(mapId, conn);
+		const bucket = new TokenBucket(ctx.messageBudget?.rate, ctx.messageBudget?.burst);
+		const backlog: Uint8Array[] = [];
+		let throttledSince = 0;
+		let timer: NodeJS.Timeout | null = null;
+
+		const drain = () => {
+			timer = null;
+			while (backlog.length > 0 && bucket.take()) room.receive(conn, backlog.shift()!);
+			if (backlog.length === 0) {
+				throttledSince = 0;
+				ws.resume();
+				return;
+			}
+			if (performance.now() - throttledSince > THROTTLE_GRACE_MS) {
+				backlog.length = 0;
+				ctx.logger.warn(`map ${mapId}: closing a socket that stayed over its message budget`);
+				conn.close(CLOSE_RATE_LIMITED, 'too many messages');
+				return;
+			}
+			timer = setTimeout(drain, Math.max(bucket.waitMs(), 10));
+		};
+
 		ws.on('error', (error) => {
 			// ws has already closed the socket (bad frame, too large, ...); never log the URL, it holds the key.
 			ctx.logger.warn(`map ${mapId}: socket error: ${error.message}`);
@@ -93,9 +172,30 @@ export function createSyncServer(ctx: { config: AtlasConfig; store: DocStore; ro
 				conn.close(CLOSE_MALFORMED, 'binary messages only');
 				return;
 			}
-			room.receive(conn, toBytes(data));
+			const bytes = toBytes(data);
+			if (backlog.length === 0 && bucket.take()) {
+				room.receive(conn, bytes);
+				return;
+			}
+			// Over budget: queue in order and stop reading until the budget allows more.
+			backlog.push(bytes);
+			if (throttledSince === 0) throttledSince = performance.now();
+			ws.pause();
+			if (backlog.length > MAX_BACKLOG) {
+				backlog.length = 0;
+				ctx.logger.warn(`map ${mapId}: closing a socket whose message backlog overflowed`);
+				conn.close(CLOSE_RATE_LIMITED, 'too many messages');
+				return;
+			}
+			timer ??= setTimeout(drain, Math.max(bucket.waitMs(), 10));
 		});
-		ws.on('close', () => room.leave(conn));
+		ws.on('close', () => {
+			if (timer) clearTimeout(timer);
+			backlog.length = 0;
+			open.delete(conn);
+			if (open.size === 0 && byMap.get(mapId) === open) byMap.delete(mapId);
+			room.leave(conn);
+		});
 	}
 
 	async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -104,22 +204,30 @@ export function createSyncServer(ctx: { config: AtlasConfig; store: DocStore; ro
 			socket.destroy();
 			return;
 		}
-		const { pathname, key } = syncPathOf(req);
+		const { pathname, key, identity } = syncPathOf(req);
 		const mapId = pathname.replace(SYNC_PATH, '');
 		if (!isAllowedOrigin(req, ctx.config)) return acceptAndClose(req, socket, head, CLOSE_FORBIDDEN_ORIGIN, 'origin not allowed');
 		if (!isMapId(mapId)) return acceptAndClose(req, socket, head, CLOSE_MALFORMED, 'malformed map id');
 		let role: Role | null = null;
+		let generation = 0;
 		try {
 			const record = await ctx.store.getMap(mapId);
 			role = record ? roleForKey(record.keyHashes, key) : null;
+			if (record && role && role !== 'facilitator') generation = record.keyGenerations[role];
 		} catch (error) {
 			ctx.logger.error(`map ${mapId}: key lookup failed: ${error instanceof Error ? error.message : String(error)}`);
 			socket.destroy();
 			return;
 		}
-		if (!role) return acceptAndClose(req, socket, head, CLOSE_UNAUTHORIZED, 'unauthorized');
+		if (!role) {
+			// Repeated failures from one address get a growing delay; a timer, never a busy wait.
+			const delay = ctx.failures.fail(req.socket.remoteAddress ?? 'unknown');
+			await sleep(delay);
+			if (socket.destroyed) return;
+			return acceptAndClose(req, socket, head, CLOSE_UNAUTHORIZED, 'unauthorized');
+		}
 		const granted = role;
-		wss.handleUpgrade(req, socket, head, (ws) => attach(ws, mapId, granted));
+		wss.handleUpgrade(req, socket, head, (ws) => attach(ws, mapId, granted, identity, generation));
 	}
 
 	return {
@@ -128,6 +236,15 @@ export function createSyncServer(ctx: { config: AtlasConfig; store: DocStore; ro
 				ctx.logger.error(`upgrade failed: ${error instanceof Error ? error.message : String(error)}`);
 				socket.destroy();
 			});
+		},
+		/** Closes (4401) every socket of this map that authenticated with an older key of `role`. */
+		revoke(mapId: string, role: 'editor' | 'viewer', generation: number): void {
+			const latest = revoked.get(mapId) ?? { editor: 0, viewer: 0 };
+			latest[role] = Math.max(latest[role], generation);
+			revoked.set(mapId, latest);
+			for (const conn of byMap.get(mapId) ?? []) {
+				if (isRevoked(conn)) conn.close(CLOSE_UNAUTHORIZED, 'key replaced');
+			}
 		},
 		async close(): Promise<void> {
 			closing = true;

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { MapExistsError, type DocStore, type MapRecord, type StoredUpdate } from './doc-store.ts';
+import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord, type StoredUpdate } from './doc-store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS maps (
@@ -26,6 +26,33 @@ CREATE TABLE IF NOT EXISTS doc_updates (
 ) STRICT, WITHOUT ROWID;
 `;
 
+/**
+ * Schema migrations, applied in order on open; PRAGMA user_version records how many ran.
+ * Files written before migrations existed have user_version 0 and the base schema above.
+ */
+const MIGRATIONS: string[] = [
+	// 1: one key generation per shared role (rotating the viewer link keeps the editor link),
+	// and short join codes. key_generation stays as it was, unused, so older rows keep meaning.
+	`ALTER TABLE maps ADD COLUMN editor_generation INTEGER NOT NULL DEFAULT 0;
+	 ALTER TABLE maps ADD COLUMN viewer_generation INTEGER NOT NULL DEFAULT 0;
+	 UPDATE maps SET editor_generation = key_generation, viewer_generation = key_generation;
+	 CREATE TABLE join_codes (
+		code_hash TEXT PRIMARY KEY,
+		map_id TEXT NOT NULL UNIQUE,
+		sealed BLOB NOT NULL
+	 ) STRICT;`
+];
+
+function migrate(db: Database.Database): void {
+	const version = Number(db.pragma('user_version', { simple: true }));
+	for (let index = version; index < MIGRATIONS.length; index++) {
+		db.transaction(() => {
+			db.exec(MIGRATIONS[index]);
+			db.pragma(`user_version = ${index + 1}`);
+		})();
+	}
+}
+
 interface MapRow {
 	id: string;
 	title: string;
@@ -34,7 +61,8 @@ interface MapRow {
 	facilitator_key_hash: string;
 	editor_key_hash: string;
 	viewer_key_hash: string;
-	key_generation: number;
+	editor_generation: number;
+	viewer_generation: number;
 }
 
 interface UpdateRow {
@@ -44,18 +72,44 @@ interface UpdateRow {
 
 export const SQLITE_FILE = 'atlas.sqlite';
 
-export function createSqliteStore(dataDir: string): DocStore {
+export interface SqliteOptions {
+	/**
+	 * How long a write waits for a lock held by another process. better-sqlite3 waits
+	 * synchronously (blocking the event loop), and only this process should ever write, so
+	 * this is short: a lock held longer is a failure to report, not to wait out.
+	 */
+	busyTimeoutMs?: number;
+}
+
+export function createSqliteStore(dataDir: string, options: SqliteOptions = {}): DocStore {
 	mkdirSync(dataDir, { recursive: true });
-	const db = new Database(join(dataDir, SQLITE_FILE));
+	const db = new Database(join(dataDir, SQLITE_FILE), { timeout: options.busyTimeoutMs ?? 1000 });
 	db.pragma('journal_mode = WAL');
 	db.pragma('synchronous = FULL');
 	db.pragma('foreign_keys = ON');
 	db.exec(SCHEMA);
+	migrate(db);
 
-	const insertMap = db.prepare<[string, string, string, number, string, string, string, number]>(
-		`INSERT INTO maps (id, title, place, created_at, facilitator_key_hash, editor_key_hash, viewer_key_hash, key_generation)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	const insertMap = db.prepare<[string, string, string, number, string, string, string, number, number]>(
+		`INSERT INTO maps (id, title, place, created_at, facilitator_key_hash, editor_key_hash, viewer_key_hash,
+		   key_generation, editor_generation, viewer_generation)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`
 	);
+	const rotateEditor = db.prepare<[string, string, number]>(
+		'UPDATE maps SET editor_key_hash = ?, editor_generation = editor_generation + 1 WHERE id = ? AND editor_generation = ?'
+	);
+	const rotateViewer = db.prepare<[string, string, number]>(
+		'UPDATE maps SET viewer_key_hash = ?, viewer_generation = viewer_generation + 1 WHERE id = ? AND viewer_generation = ?'
+	);
+	const selectCode = db.prepare<[string], { map_id: string; sealed: Buffer }>('SELECT map_id, sealed FROM join_codes WHERE code_hash = ?');
+	const deleteCodesOf = db.prepare<[string]>('DELETE FROM join_codes WHERE map_id = ?');
+	const insertCode = db.prepare<[string, string, Buffer]>('INSERT INTO join_codes (code_hash, map_id, sealed) VALUES (?, ?, ?)');
+	const setCodeTx = db.transaction((mapId: string, codeHash: string, sealed: Buffer) => {
+		const holder = selectCode.get(codeHash);
+		if (holder && holder.map_id !== mapId) throw new JoinCodeTakenError();
+		deleteCodesOf.run(mapId);
+		insertCode.run(codeHash, mapId, sealed);
+	});
 	const selectMap = db.prepare<[string], MapRow>('SELECT * FROM maps WHERE id = ?');
 	const insertUpdate = db.prepare<[string, string, Buffer], { seq: number }>(
 		`INSERT INTO doc_updates (map_id, seq, data)
@@ -87,7 +141,8 @@ export function createSqliteStore(dataDir: string): DocStore {
 					record.keyHashes.facilitator,
 					record.keyHashes.editor,
 					record.keyHashes.viewer,
-					record.keyGeneration
+					record.keyGenerations.editor,
+					record.keyGenerations.viewer
 				);
 			} catch (error) {
 				if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -109,8 +164,19 @@ export function createSqliteStore(dataDir: string): DocStore {
 					editor: row.editor_key_hash,
 					viewer: row.viewer_key_hash
 				},
-				keyGeneration: row.key_generation
+				keyGenerations: { editor: row.editor_generation, viewer: row.viewer_generation }
 			};
+		},
+		async rotateKey(mapId, role, fromGeneration, keyHash) {
+			const statement = role === 'editor' ? rotateEditor : rotateViewer;
+			return statement.run(keyHash, mapId, fromGeneration).changes === 1;
+		},
+		async setJoinCode(mapId, codeHash, sealed) {
+			setCodeTx(mapId, codeHash, toBuffer(sealed));
+		},
+		async findJoinCode(codeHash) {
+			const row = selectCode.get(codeHash);
+			return row ? { mapId: row.map_id, sealed: new Uint8Array(row.sealed) } : null;
 		},
 		async appendUpdate(mapId, update) {
 			const row = insertUpdate.get(mapId, mapId, toBuffer(update));

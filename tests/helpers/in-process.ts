@@ -2,6 +2,7 @@
  * The Atlas server mounted on a plain http.Server inside the test process, with the
  * memory store by default: fast, and lets tests look at rooms and the store directly.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAtlasServer, type AtlasServer, type AtlasServerOptions } from '../../server/app.ts';
@@ -22,10 +23,14 @@ export async function startInProcess(
 	options: AtlasServerOptions = {}
 ): Promise<InProcessServer> {
 	const logs: string[] = [];
-	const logger: Logger = { error: (m) => logs.push(`error: ${m}`), warn: (m) => logs.push(`warn: ${m}`) };
+	const logger: Logger = {
+		error: (m) => logs.push(`error: ${m}`),
+		warn: (m) => logs.push(`warn: ${m}`),
+		debug: (m) => logs.push(`debug: ${m}`)
+	};
 	const atlas = createAtlasServer(
 		{ ...loadConfig({ DATA_DIR: '/nonexistent-unused' }), ...config },
-		{ store: createMemoryStore(), logger, ...options }
+		{ store: createMemoryStore(), logger, serverSecret: new Uint8Array(randomBytes(32)), ...options }
 	);
 	const http: Server = createServer((req, res) =>
 		atlas.handleHttp(req, res, () => {

@@ -117,7 +117,12 @@ describe('GET /api/maps/<id>/access and /links', () => {
 		const response = await get(`/api/maps/${map.id}/links`, map.keys.facilitator);
 		expect(response.status).toBe(200);
 		expect(response.headers.get('cache-control')).toBe('no-store');
-		expect(await response.json()).toEqual({ links: map.links });
+		const body = (await response.json()) as { links: unknown; join: { code: string; url: string } };
+		expect(body.links).toEqual(map.links);
+		expect(body.join.code).toMatch(/^[23456789abcdefghjkmnpqrstuvwxyz]{8}$/);
+		expect(body.join.url).toBe(`${server.url}/j/${body.join.code}`);
+		// Asking again gives the same code.
+		expect(((await (await get(`/api/maps/${map.id}/links`, map.keys.facilitator)).json()) as typeof body).join).toEqual(body.join);
 		expect((await get(`/api/maps/${map.id}/links`, map.keys.editor)).status).toBe(403);
 		expect((await get(`/api/maps/${map.id}/links`, map.keys.viewer)).status).toBe(403);
 		expect((await get(`/api/maps/${map.id}/links`, 'nope')).status).toBe(401);
@@ -152,7 +157,9 @@ describe('configuration-dependent behavior (in-process)', () => {
 			const links = await fetch(`${app.url}/api/maps/${map.id}/links`, {
 				headers: { Authorization: `Bearer ${map.keys.facilitator}` }
 			});
-			expect(await links.json()).toEqual({ links: map.links });
+			const body = (await links.json()) as { links: unknown; join: { url: string } };
+			expect(body.links).toEqual(map.links);
+			expect(body.join.url).toMatch(/^https:\/\/atlas\.example\.org\/j\/[a-z2-9]{8}$/);
 			const config = await fetch(`${app.url}/api/config`);
 			expect(await config.json()).toEqual({ basemapStyleUrl: '/basemap/style.json' });
 			// A cross-site page cannot create maps with a visitor's browser.

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { hashKeys, keysFor, newFacilitatorKey } from '../../server/auth.ts';
-import { MapExistsError, type DocStore, type MapRecord } from '../../server/persistence/doc-store.ts';
+import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from '../../server/persistence/doc-store.ts';
 
 export interface StoreFactory {
 	/** A fresh, empty store. */
@@ -21,7 +21,7 @@ function record(overrides: Partial<MapRecord> = {}): MapRecord {
 		place: 'Somewhere',
 		createdAt: 1_700_000_000_000,
 		keyHashes: hashKeys(keysFor(newFacilitatorKey(), id, 0)),
-		keyGeneration: 0,
+		keyGenerations: { editor: 0, viewer: 0 },
 		...overrides
 	};
 }
@@ -48,6 +48,43 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			expect(await store.getMap('missing000')).toBeNull();
 			await expect(store.createMap({ ...map, title: 'other' })).rejects.toBeInstanceOf(MapExistsError);
 			expect((await store.getMap(map.id))?.title).toBe('Eastside');
+			await store.close();
+		});
+
+		it('rotates one role\'s key only from the current generation, and keeps it on reopen', async () => {
+			const { store, reopen } = await factory.create();
+			const map = record();
+			await store.createMap(map);
+			expect(await store.rotateKey(map.id, 'editor', 0, 'e'.repeat(64))).toBe(true);
+			// A second rotation from the same generation loses.
+			expect(await store.rotateKey(map.id, 'editor', 0, 'f'.repeat(64))).toBe(false);
+			expect(await store.rotateKey('missing000', 'viewer', 0, 'f'.repeat(64))).toBe(false);
+			const expected = { ...map, keyHashes: { ...map.keyHashes, editor: 'e'.repeat(64) }, keyGenerations: { editor: 1, viewer: 0 } };
+			expect(await store.getMap(map.id)).toEqual(expected);
+			if (reopen) {
+				await store.close();
+				const again = await reopen();
+				expect(await again.getMap(map.id)).toEqual(expected);
+				await again.close();
+			} else await store.close();
+		});
+
+		it('files one join code per map, replaces it, and refuses another map\'s code', async () => {
+			const { store } = await factory.create();
+			const a = record();
+			const b = record();
+			await store.createMap(a);
+			await store.createMap(b);
+			await store.setJoinCode(a.id, 'hash-1', new Uint8Array([1, 2, 3]));
+			expect(await store.findJoinCode('hash-1')).toEqual({ mapId: a.id, sealed: new Uint8Array([1, 2, 3]) });
+			// Same code again for the same map (repeated GET links) is fine.
+			await store.setJoinCode(a.id, 'hash-1', new Uint8Array([4]));
+			expect(await store.findJoinCode('hash-1')).toEqual({ mapId: a.id, sealed: new Uint8Array([4]) });
+			await expect(store.setJoinCode(b.id, 'hash-1', new Uint8Array([9]))).rejects.toBeInstanceOf(JoinCodeTakenError);
+			await store.setJoinCode(a.id, 'hash-2', new Uint8Array([5]));
+			expect(await store.findJoinCode('hash-1')).toBeNull();
+			expect((await store.findJoinCode('hash-2'))?.mapId).toBe(a.id);
+			expect(await store.findJoinCode('nope')).toBeNull();
 			await store.close();
 		});
 

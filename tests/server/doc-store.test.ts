@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../server/persistence/memory.ts';
-import { createSqliteStore } from '../../server/persistence/sqlite.ts';
+import { SQLITE_FILE, createSqliteStore } from '../../server/persistence/sqlite.ts';
 import { docStoreContract } from './doc-store.contract.ts';
 
 docStoreContract('memory', { create: async () => ({ store: createMemoryStore() }) });
@@ -21,4 +22,37 @@ docStoreContract('sqlite', {
 		const dir = join(root, 'nested', 'data');
 		return { store: createSqliteStore(dir), reopen: async () => createSqliteStore(dir) };
 	}
+});
+
+describe('sqlite migrations', () => {
+	it('upgrades a file written before per-role key generations, keeping its maps and generation', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'atlas-migrate-'));
+		dirs.push(dir);
+		// The schema as the first release wrote it (no user_version, one key_generation).
+		const old = new Database(join(dir, SQLITE_FILE));
+		old.exec(`CREATE TABLE maps (id TEXT PRIMARY KEY, title TEXT NOT NULL, place TEXT NOT NULL, created_at INTEGER NOT NULL,
+			facilitator_key_hash TEXT NOT NULL, editor_key_hash TEXT NOT NULL, viewer_key_hash TEXT NOT NULL,
+			key_generation INTEGER NOT NULL) STRICT;
+			CREATE TABLE doc_updates (map_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (map_id, seq)) STRICT, WITHOUT ROWID;`);
+		old.prepare('INSERT INTO maps VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('abcdefghjk', 'Old', '', 1, 'f', 'e', 'v', 3);
+		old.prepare('INSERT INTO doc_updates VALUES (?, ?, ?)').run('abcdefghjk', 1, Buffer.from([0, 0]));
+		old.close();
+
+		const store = createSqliteStore(dir);
+		expect(await store.getMap('abcdefghjk')).toEqual({
+			id: 'abcdefghjk',
+			title: 'Old',
+			place: '',
+			createdAt: 1,
+			keyHashes: { facilitator: 'f', editor: 'e', viewer: 'v' },
+			keyGenerations: { editor: 3, viewer: 3 }
+		});
+		expect(await store.countUpdates('abcdefghjk')).toBe(1);
+		expect(await store.rotateKey('abcdefghjk', 'viewer', 3, 'v2')).toBe(true);
+		await store.close();
+		// Opening again runs no migration twice.
+		const again = createSqliteStore(dir);
+		expect((await again.getMap('abcdefghjk'))?.keyGenerations).toEqual({ editor: 3, viewer: 4 });
+		await again.close();
+	});
 });

@@ -124,16 +124,16 @@ describe('sync with stock y-websocket clients', () => {
 		const reader = client(map.id, map.keys.editor);
 		await Promise.all([writer.synced, reader.synced]);
 
-		const burst = writer.doc.getMap<number>('burst');
+		const burst = writer.doc.getMap<number>('assets');
 		for (let i = 0; i < 200; i++) burst.set(`k${i}`, i);
-		await waitForDoc(reader.doc, (d) => d.getMap('burst').size === 200, 'reader to see 200 updates');
+		await waitForDoc(reader.doc, (d) => d.getMap('assets').size === 200, 'reader to see 200 updates');
 
 		await server.kill('SIGKILL');
 		closeClients();
 		await server.restart();
 		const fresh = client(map.id, map.keys.viewer);
 		await fresh.synced;
-		const restored = fresh.doc.getMap<number>('burst');
+		const restored = fresh.doc.getMap<number>('assets');
 		expect(restored.size).toBe(200);
 		for (let i = 0; i < 200; i++) expect(restored.get(`k${i}`)).toBe(i);
 		closeClients();

@@ -1,0 +1,103 @@
+/**
+ * Rate limits that never block the event loop: a token bucket per connection, and a
+ * per-address counter of failed keys and join codes that turns into a growing delay.
+ */
+
+/**
+ * Measured against our UI: dragging an asset sends one update at drag end, typing one per
+ * save, presence a few per second (cursor, selection). 50 messages/s sustained with a
+ * burst of 200 (a reconnect's sync plus a queue of offline edits) is generous for a person
+ * and still caps what one socket can make the room do.
+ */
+export const MESSAGES_PER_SECOND = 50;
+export const MESSAGE_BURST = 200;
+
+export class TokenBucket {
+	private tokens: number;
+	private last: number;
+
+	constructor(
+		private readonly rate = MESSAGES_PER_SECOND,
+		private readonly burst = MESSAGE_BURST,
+		private readonly now: () => number = () => performance.now()
+	) {
+		this.tokens = burst;
+		this.last = now();
+	}
+
+	private refill(): void {
+		const now = this.now();
+		this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+		this.last = now;
+	}
+
+	/** Takes one token if there is one. */
+	take(): boolean {
+		this.refill();
+		if (this.tokens < 1) return false;
+		this.tokens -= 1;
+		return true;
+	}
+
+	/** Milliseconds until one token is available. */
+	waitMs(): number {
+		this.refill();
+		return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+	}
+}
+
+/** Failed attempts per address allowed in a window before answers slow down. */
+export const FREE_FAILURES = 10;
+export const FAILURE_WINDOW_MS = 60_000;
+export const MAX_FAILURE_DELAY_MS = 5_000;
+const MAX_TRACKED_ADDRESSES = 10_000;
+
+/**
+ * Counts failed keys and join codes per remote address. After FREE_FAILURES in a minute,
+ * each further answer is delayed 250 ms, doubling per failure up to 5 s: guessing a
+ * 128-bit key was hopeless anyway, but a leaked-then-rotated key or an 8-character join
+ * code should not be probed at full speed.
+ */
+export class FailureLimiter {
+	private readonly failures = new Map<string, number[]>();
+
+	constructor(private readonly now: () => number = () => Date.now()) {}
+
+	private recent(address: string): number[] {
+		const since = this.now() - FAILURE_WINDOW_MS;
+		const list = (this.failures.get(address) ?? []).filter((time) => time > since);
+		if (list.length === 0) this.failures.delete(address);
+		else this.failures.set(address, list);
+		return list;
+	}
+
+	/** Records one failure and returns how long to wait before answering it. */
+	fail(address: string): number {
+		if (this.failures.size >= MAX_TRACKED_ADDRESSES && !this.failures.has(address)) this.sweep();
+		const list = this.recent(address);
+		// Cap the list: beyond the cap the delay is at its maximum anyway.
+		if (list.length < 64) list.push(this.now());
+		this.failures.set(address, list);
+		return this.delayFor(list.length);
+	}
+
+	/** The delay the next failure from this address would get (0 while under the limit). */
+	delayFor(count: number): number {
+		const excess = count - FREE_FAILURES;
+		if (excess <= 0) return 0;
+		return Math.min(MAX_FAILURE_DELAY_MS, 250 * 2 ** Math.min(excess - 1, 10));
+	}
+
+	private sweep(): void {
+		for (const address of [...this.failures.keys()]) this.recent(address);
+		// Still full (an attack from many addresses): forget the oldest entries.
+		for (const address of this.failures.keys()) {
+			if (this.failures.size < MAX_TRACKED_ADDRESSES) break;
+			this.failures.delete(address);
+		}
+	}
+}
+
+export function sleep(ms: number): Promise<void> {
+	return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
