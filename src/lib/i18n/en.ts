@@ -67,6 +67,9 @@ export const en = {
 	'status.notSaved': 'Not saved',
 	'status.notSavedDetail': 'The server cannot store changes right now. Your changes are kept on this device and will be sent again.',
 	'status.refused': 'Disconnected',
+	'status.writeRefusedDetail':
+		'Your last change was not saved: it reached the map after the facilitator locked it, or it was not allowed for your link. Reload the shared map to keep going.',
+	'status.reloadShared': 'Reload the shared map',
 	'status.refusedDetail': 'This link no longer works: the facilitator may have replaced it. Ask for the new link.',
 
 	'presence.label': 'People here',

@@ -10,7 +10,7 @@ import type { AtlasDoc } from '../doc/schema.ts';
 export type ConnectionStatus = 'connecting' | 'live' | 'offline' | 'refused';
 
 /** Close codes the server uses (server/sync-server.ts). */
-export const CLOSE_CODES = { badKey: 4401, storeFailed: 4503 } as const;
+export const CLOSE_CODES = { badKey: 4401, writeRefused: 4409, storeFailed: 4503 } as const;
 
 export interface SyncState {
 	status: ConnectionStatus;
@@ -36,6 +36,8 @@ export interface SyncClient {
 	subscribe(listener: () => void): () => void;
 	/** The server stamps presence with the name given at connect time, so a new name reconnects. */
 	setIdentity(identity: Identity | null): void;
+	/** Forgets this device's copy of the map, e.g. after the server refused a write (4409). */
+	discardDeviceCopy(): Promise<void>;
 	destroy(): void;
 }
 
@@ -44,8 +46,17 @@ export function syncServerUrl(location: Location): string {
 	return `${protocol}//${location.host}/sync`;
 }
 
-function identityParams(key: string, identity: Identity | null): Record<string, string> {
-	return identity ? { key, name: identity.name, affiliation: identity.affiliation } : { key };
+/**
+ * Random per tab: the server lets a socket with the same token take over this tab's
+ * presence id when it reconnects (server/rooms.ts), and nobody else.
+ */
+function newSessionToken(): string {
+	const bytes = crypto.getRandomValues(new Uint8Array(16));
+	return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function identityParams(key: string, session: string, identity: Identity | null): Record<string, string> {
+	return identity ? { key, session, name: identity.name, affiliation: identity.affiliation } : { key, session };
 }
 
 export function connectMap(options: {
@@ -66,16 +77,28 @@ export function connectMap(options: {
 		notify();
 	});
 
+	const session = newSessionToken();
 	const provider = new WebsocketProvider(serverUrl, mapId, doc, {
-		params: identityParams(key, options.identity),
+		params: identityParams(key, session, options.identity),
 		// The server may be restarting; do not back off so far that a workshop waits.
 		maxBackoffTime: 5000
 	});
+
+	// y-websocket drops everyone else's presence on disconnect but keeps their clocks, so on
+	// reconnect the server's copy of an unchanged state (same clock) would be ignored and
+	// people would stay invisible until they next move. Forgetting the clocks lets them back in.
+	const forgetDepartedPeers = () => {
+		const awareness = provider.awareness;
+		for (const id of [...awareness.meta.keys()]) {
+			if (id !== awareness.clientID && !awareness.states.has(id)) awareness.meta.delete(id);
+		}
+	};
 
 	provider.on('status', ({ status }) => {
 		if (status === 'connected') state.status = provider.synced ? 'live' : 'connecting';
 		else if (status === 'connecting') state.status = state.status === 'offline' ? 'offline' : 'connecting';
 		else state.status = 'offline';
+		if (status === 'disconnected') forgetDepartedPeers();
 		notify();
 	});
 	provider.on('sync', (synced: boolean) => {
@@ -136,11 +159,15 @@ export function connectMap(options: {
 			const next = JSON.stringify(identity);
 			if (next === identityKey) return;
 			identityKey = next;
-			provider.params = identityParams(key, identity);
+			provider.params = identityParams(key, session, identity);
 			if (provider.shouldConnect) {
 				provider.disconnect();
 				provider.connect();
 			}
+		},
+		async discardDeviceCopy() {
+			provider.disconnect();
+			await local.clearData();
 		},
 		destroy() {
 			globalThis.removeEventListener?.('offline', goOffline);

@@ -114,6 +114,14 @@ export class LiveMap {
 		return peers.sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name));
 	}
 
+	/**
+	 * After the server refused one of this device's writes (4409), its copy has changes the
+	 * shared map will never accept; later edits would build on them. Drop it and start over.
+	 */
+	async discardDeviceCopy(): Promise<void> {
+		await this.#sync?.discardDeviceCopy();
+	}
+
 	/** Tells the room who this is: the server stamps name, affiliation and role on presence. */
 	announce(contributor: Contributor | null, color: string): void {
 		this.#sync?.setIdentity(contributor ? { name: contributor.name, affiliation: contributor.affiliation } : null);
