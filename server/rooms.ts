@@ -44,10 +44,28 @@ export interface Logger {
 	debug?(message: string): void;
 }
 
-/** Close codes. 44xx tell y-websocket not to retry; 4503 and 1012 invite a reconnect. */
+/**
+ * Close codes (server/RULES.md has the full table). 4400-4499 tell a stock y-websocket
+ * client not to reconnect (it emits 'closed'); 4503, 1012 and 1013 invite a reconnect.
+ *
+ *   4400  malformed or pathological message, text frame, bad map id
+ *   4401  bad, missing or replaced key (also when the key is rotated while connected)
+ *   4403  Origin not allowed
+ *   4409  write refused: the update would change the doc in a way this role may not
+ *         (viewer, editor on a locked map, facilitator-only field, missing dependencies).
+ *         The client's copy has diverged from the server's: it must discard it and
+ *         load the map again, or every later update would be refused too.
+ *   4413  the document would grow past its size cap
+ *   4429  over the message budget for too long
+ *   4503  the server could not save (storage failure); nothing from that batch was sent
+ *   1009  frame larger than MAX_PAYLOAD_BYTES (sent by ws itself)
+ *   1012  server restarting
+ *   1013  client too slow to read what we send
+ */
 export const CLOSE_MALFORMED = 4400;
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_FORBIDDEN_ORIGIN = 4403;
+export const CLOSE_WRITE_REFUSED = 4409;
 export const CLOSE_TOO_LARGE = 4413;
 export const CLOSE_RATE_LIMITED = 4429;
 export const CLOSE_STORAGE_FAILED = 4503;
@@ -74,9 +92,7 @@ interface Member {
 	/** The first awareness client id it announced; the only one it may set. */
 	ownClientId: number | null;
 	awarenessStrikes: number;
-	/** Writes dropped by the field rules, for one summary log line instead of one per frame. */
-	dropped: number;
-	/** Set after a protocol error: its queued messages are skipped. */
+	/** Set once the socket is being closed (protocol error, refused write): its queued messages are skipped. */
 	dead: boolean;
 }
 
@@ -143,7 +159,7 @@ export class Room {
 	}
 
 	join(conn: Connection): void {
-		this.members.set(conn, { awarenessIds: new Set(), ownClientId: null, awarenessStrikes: 0, dropped: 0, dead: false });
+		this.members.set(conn, { awarenessIds: new Set(), ownClientId: null, awarenessStrikes: 0, dead: false });
 		this.enqueue({ kind: 'join', conn });
 	}
 
@@ -277,9 +293,6 @@ export class Room {
 				if (member.ownClientId !== null && this.awarenessOwners.get(member.ownClientId) === task.conn) {
 					this.awarenessOwners.delete(member.ownClientId);
 				}
-				if (member.dropped > 1) {
-					this.options.logger.debug?.(`map ${this.mapId}: dropped ${member.dropped} writes from a ${task.conn.role} in all`);
-				}
 				if (member.awarenessIds.size > 0) {
 					removeAwarenessStates(this.awareness, [...member.awarenessIds], 'left');
 				}
@@ -292,15 +305,20 @@ export class Room {
 
 	/**
 	 * Decides first (server/rules.ts), applies only what is allowed. A forbidden update is
-	 * dropped whole: not applied, stored or broadcast, and the socket stays open.
+	 * dropped whole (not applied, stored or broadcast) and its socket is closed with 4409:
+	 * the sender has applied it locally, so its state is now ahead of ours and every later
+	 * update from it would depend on the dropped one. An update with nothing new in it is a
+	 * no-op for every role (a viewer's sync step 2 is usually exactly that).
 	 */
 	private handleUpdate(conn: Connection, member: Member, update: Uint8Array): void {
 		const locked = this.doc.getMap<unknown>('meta').get('locked') === true;
 		const verdict = checkUpdate(this.doc, update, { role: conn.role, locked });
 		if (verdict.kind === 'malformed') throw new ProtocolError(verdict.reason);
 		if (verdict.kind === 'forbidden') {
-			// One line per connection (and a count when it leaves), not one per frame.
-			if (member.dropped++ === 0) this.options.logger.debug?.(`map ${this.mapId}: dropped a write from a ${conn.role}: ${verdict.reason}`);
+			member.dead = true;
+			// Client-caused and expected (a stale tab on a locked map): debug, one line per socket.
+			this.options.logger.debug?.(`map ${this.mapId}: refused a write from a ${conn.role}: ${verdict.reason}`);
+			conn.close(CLOSE_WRITE_REFUSED, closeReason(`write refused: ${verdict.reason}`));
 			return;
 		}
 		if (!verdict.changes) return;
@@ -483,6 +501,15 @@ function stampPresence(state: unknown, conn: Connection): Record<string, unknown
 		...record,
 		user: { ...base, role: conn.role, name: conn.identity.name, affiliation: conn.identity.affiliation }
 	};
+}
+
+/** WebSocket close reasons are at most 123 bytes of UTF-8 (ws throws on longer ones). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+export function closeReason(text: string): string {
+	let reason = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+	while (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) reason = `${[...reason].slice(0, -2).join('')}…`;
+	return reason;
 }
 
 function describe(error: unknown): string {

@@ -36,8 +36,12 @@ const MAX_DELETE_VISITS_FACTOR = 4;
 const MIN_DELETE_VISITS = 100_000;
 
 export type Verdict =
+	/** May be applied; `changes` is false when the update holds nothing the server lacks (a no-op). */
 	| { kind: 'ok'; changes: boolean }
-	/** Not allowed for this role (or would leave missing dependencies): drop, keep the socket. */
+	/**
+	 * Would change the doc in a way this role may not (or would leave missing dependencies):
+	 * drop it and close the socket with 4409, because the sender's copy has now diverged.
+	 */
 	| { kind: 'forbidden'; reason: string }
 	/** Undecodable or pathological: drop and close the socket (4400). */
 	| { kind: 'malformed'; reason: string };
@@ -90,10 +94,15 @@ function rootName(doc: Y.Doc, type: Y.AbstractType<unknown>): string {
 	throw new Pathological('type without a root');
 }
 
+/** Names from the update end up in logs and close reasons: quoted, short, one line. */
+function quote(name: string): string {
+	return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+}
+
 /** Classifies one role's rights over a location (see RULES.md). */
 function editorMayWrite(location: Location, kind: 'create' | 'delete'): string | null {
 	if (location.root === 'meta') return 'meta is facilitator-only';
-	if (!ENTITY_ROOTS.has(location.root)) return `root "${location.root}" is not writable`;
+	if (!ENTITY_ROOTS.has(location.root)) return `root ${quote(location.root)} is not writable`;
 	if (location.path.length === 0) {
 		// A new entry is fine; removing (or replacing) a whole entry is not: soft delete is `deletedAt`.
 		if (kind === 'delete') return 'deleting a whole entry is facilitator-only';
@@ -102,7 +111,7 @@ function editorMayWrite(location: Location, kind: 'create' | 'delete'): string |
 	}
 	const field = location.path.length === 1 ? location.sub : location.path[1];
 	if (field === null) return 'entry fields must be keyed';
-	if (FACILITATOR_FIELDS[location.root]?.has(field)) return `${location.root}.*.${field} is facilitator-only`;
+	if (FACILITATOR_FIELDS[location.root]?.has(field)) return `${location.root}.*.${field} is facilitator-only`; // both are from our own lists
 	return null;
 }
 
@@ -116,7 +125,8 @@ export interface CheckOptions {
  * Decides what an incoming V1 update may do to `doc`. Never mutates the doc.
  */
 export function checkUpdate(doc: Y.Doc, update: Uint8Array, options: CheckOptions): Verdict {
-	if (options.role === 'viewer') return { kind: 'forbidden', reason: 'viewers are read-only' };
+	// Viewers are decoded too: their sync step 2 is normally an empty update (a no-op that
+	// must pass), and only an update that would change something is refused.
 	let decoded: Decoded;
 	try {
 		decoded = Y.decodeUpdate(update) as unknown as Decoded;
@@ -242,17 +252,25 @@ function check(doc: Y.Doc, decoded: Decoded, options: CheckOptions): Verdict {
 	};
 
 	const editor = options.role === 'editor';
+	/** Set when this role may not change anything at all right now (viewer; editor on a locked map). */
+	const readOnly =
+		options.role === 'viewer' ? 'viewers are read-only' : editor && options.locked ? 'map is locked' : null;
 	for (const run of runs.values()) {
 		const state = serverState(run.structs[0].id.client);
 		for (const struct of run.structs) {
 			if (struct.id.clock + struct.length <= state) continue; // already known: Yjs skips it
 			if (struct instanceof Y.Skip) throw new Missing('skip over unknown range');
-			if (!(struct instanceof Y.Item)) continue; // GC: fills a range with nothing
+			// A new GC struct changes no content but still advances the state vector (and is
+			// stored and sent on): a write like any other for a read-only role.
+			if (!(struct instanceof Y.Item)) {
+				if (readOnly) return { kind: 'forbidden', reason: readOnly };
+				continue;
+			}
 			noteReference(struct.origin, true);
 			noteReference(struct.rightOrigin, false);
 			const location = locateNew(struct, 0);
+			if (readOnly) return { kind: 'forbidden', reason: readOnly };
 			if (!editor) continue;
-			if (options.locked) return { kind: 'forbidden', reason: 'map is locked' };
 			if (location === NO_EFFECT) continue;
 			const refusal = editorMayWrite(location, 'create');
 			if (refusal) return { kind: 'forbidden', reason: refusal };
@@ -291,8 +309,8 @@ function check(doc: Y.Doc, decoded: Decoded, options: CheckOptions): Verdict {
 				if (end < struct.id.clock + struct.length) noteSplit(client);
 				first = false;
 				changes = true;
+				if (readOnly) return { kind: 'forbidden', reason: readOnly };
 				if (!editor) continue;
-				if (options.locked) return { kind: 'forbidden', reason: 'map is locked' };
 				const location = locateIntegrated(struct, 0);
 				if (location === NO_EFFECT) continue;
 				const refusal = editorMayWrite(location, 'delete');

@@ -12,6 +12,7 @@ import {
 	openSocket,
 	requestFullState,
 	syncMessage,
+	waitForClose,
 	waitForDoc,
 	waitForOpen,
 	type Client
@@ -66,29 +67,39 @@ describe('sync with stock y-websocket clients', () => {
 		closeClients();
 	});
 
-	it("drops a viewer's writes: other clients and the disk never see them", async () => {
+	it("refuses a viewer's write with 4409: other clients and the disk never see it", async () => {
 		const map = await createMap(server.url);
 		const editor = client(map.id, map.keys.editor);
 		const viewer = client(map.id, map.keys.viewer);
 		await Promise.all([editor.synced, viewer.synced]);
 		const rowsBefore = rowCount(map.id);
 
-		viewer.doc.getMap('assets').set('fromViewer', 'should not spread');
-		// Awareness goes through the same per-room queue after the dropped write, so once the
-		// editor sees the marker, the server has already processed (and dropped) the write.
-		const marker = new Promise<void>((resolve) => {
-			editor.provider.awareness.on('change', () => {
-				if (editor.provider.awareness.getStates().get(viewer.doc.clientID)?.marker === 1) resolve();
-			});
-		});
-		viewer.provider.awareness.setLocalStateField('marker', 1);
-		await marker;
-		expect(editor.doc.getMap('assets').has('fromViewer')).toBe(false);
-		expect(rowCount(map.id)).toBe(rowsBefore);
-
-		// The editor's writes still reach the viewer.
+		// The editor's writes reach the viewer, and the viewer's empty sync step 2 did not
+		// cost it its socket.
 		editor.doc.getMap('assets').set('fromEditor', 1);
 		await waitForDoc(viewer.doc, (d) => d.getMap('assets').has('fromEditor'), 'viewer to see editor');
+		const rowsWithEdit = rowCount(map.id);
+		expect(rowsWithEdit).toBeGreaterThan(rowsBefore);
+
+		// A stock client treats 44xx as final and reports it through 'closed'.
+		const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+			viewer.provider.on('closed', (event: { code: number; reason: string }) => resolve(event))
+		);
+		viewer.doc.getMap('assets').set('fromViewer', 'should not spread');
+		const close = await closed;
+		expect(close.code).toBe(4409);
+		expect(close.reason).toBe('write refused: viewers are read-only');
+		expect(viewer.provider.shouldConnect).toBe(false);
+
+		// The room handled the refused frame before this later edit, so had the write been
+		// broadcast, the editor would have it by now.
+		const probe = client(map.id, map.keys.facilitator);
+		await probe.synced;
+		probe.doc.getMap('assets').set('after', 1);
+		await waitForDoc(editor.doc, (d) => d.getMap('assets').has('after'), 'editor to see a later edit');
+		expect(editor.doc.getMap('assets').has('fromViewer')).toBe(false);
+		expect(probe.doc.getMap('assets').has('fromViewer')).toBe(false);
+		expect(rowCount(map.id)).toBe(rowsWithEdit + 1);
 		closeClients();
 
 		await server.restart();
@@ -99,23 +110,31 @@ describe('sync with stock y-websocket clients', () => {
 		closeClients();
 	});
 
-	it('drops a raw viewer update frame', async () => {
+	it('keeps a viewer socket that sends nothing new, closes one that sends a raw write (4409)', async () => {
 		const map = await createMap(server.url);
 		const ws = openSocket(server.syncUrl, map.id, map.keys.viewer);
 		await waitForOpen(ws);
-		const sneaky = new Y.Doc();
-		sneaky.getMap('assets').set('raw', 'viewer write');
-		const update = Y.encodeStateAsUpdate(sneaky);
-		ws.send(syncMessage(2, update));
-		ws.send(syncMessage(1, update));
-		// Answered in order, so this reply reflects the room after both frames were handled.
+		// The usual sync step 2 of a viewer: an empty update. Harmless, so the socket stays.
+		ws.send(syncMessage(1, Y.encodeStateAsUpdate(new Y.Doc())));
 		const state = await requestFullState(ws);
 		const seen = new Y.Doc();
 		Y.applyUpdate(seen, state);
 		expect(seen.getMap('meta').get('title')).toBe('Test map');
-		expect(seen.getMap('assets').has('raw')).toBe(false);
+		// Sending back what the server already has is a no-op too.
+		ws.send(syncMessage(2, state));
+		await requestFullState(ws);
+
+		const sneaky = new Y.Doc();
+		sneaky.getMap('assets').set('raw', 'viewer write');
+		ws.send(syncMessage(2, Y.encodeStateAsUpdate(sneaky)));
+		expect((await waitForClose(ws)).code).toBe(4409);
+		const check = openSocket(server.syncUrl, map.id, map.keys.viewer);
+		await waitForOpen(check);
+		const after = new Y.Doc();
+		Y.applyUpdate(after, await requestFullState(check));
+		expect(after.getMap('assets').has('raw')).toBe(false);
 		expect(rowCount(map.id)).toBe(1);
-		ws.close();
+		check.close();
 	});
 
 	it('keeps every update anyone has seen across a SIGKILL', async () => {
