@@ -6,6 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { handleApi, handleJoin, isApiPath, isJoinPath, type ApiContext } from './api.ts';
 import type { AtlasConfig } from './config.ts';
+import { sendError } from './http/respond.ts';
+import { applySecurityHeaders, cspAdditionsFor } from './http/security-headers.ts';
 import { JoinCodes, loadServerSecret } from './join-codes.ts';
 import { FailureLimiter } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
@@ -61,13 +63,22 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		onKeyRotated: (mapId, role, generation) => sync.revoke(mapId, role, generation)
 	};
 	let closed: Promise<void> | null = null;
+	const cspAdditions = cspAdditionsFor(config);
 
 	return {
 		store,
 		rooms,
 		handleHttp(req, res, next) {
+			// Every response, including the app's pages, static files and errors (security-headers.ts).
+			applySecurityHeaders(res, cspAdditions);
 			const pathname = pathnameOf(req);
 			if (pathname !== null && isJoinPath(pathname)) return void handleJoin(api, req, res, pathname);
+			// A plain GET of a sync URL carries ?key=; answer it here rather than let it reach
+			// the app (whose 404 would log the path) or anything else that might log it.
+			if (pathname !== null && isSyncPath(pathname)) {
+				req.resume();
+				return sendError(res, 426, 'this address only speaks WebSocket', { Upgrade: 'websocket' });
+			}
 			if (pathname === null || !isApiPath(pathname)) return next();
 			void handleApi(api, req, res, pathname);
 		},

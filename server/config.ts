@@ -7,6 +7,11 @@ export interface AtlasConfig {
 	host: string;
 	dataDir: string;
 	basemapStyleUrl: string | null;
+	/**
+	 * Extra origins the basemap loads from (tiles, glyphs, sprites on other hosts than the
+	 * style), added to the app's Content-Security-Policy with the style URL's own origin.
+	 */
+	basemapOrigins: string[];
 	/** Extra browser origins allowed to open sockets and create maps (besides same-origin). */
 	allowedOrigins: string[];
 	/** When set, share links use it instead of the request's Host header (e.g. behind TLS). */
@@ -52,6 +57,34 @@ function parseOrigin(name: string, raw: string): string {
 	return url.origin;
 }
 
+/**
+ * BASEMAP_ORIGINS entries go into a CSP header, so only plain origins pass (no paths,
+ * spaces or semicolons); `https://*.tiles.example.org` is allowed for subdomain tile servers.
+ */
+function parseSourceOrigin(name: string, raw: string): string {
+	const wildcard = /^(https?:\/\/)\*\.(.+)$/.exec(raw);
+	let origin: string;
+	try {
+		origin = parseOrigin(name, wildcard ? `${wildcard[1]}${wildcard[2]}` : raw);
+	} catch {
+		throw new ConfigError(`${name} must list origins like https://tiles.example.org or https://*.example.org, got "${raw}"`);
+	}
+	const { hostname } = new URL(origin);
+	if (!/^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(hostname)) {
+		throw new ConfigError(`${name} must list origins like https://tiles.example.org or https://*.example.org, got "${raw}"`);
+	}
+	return wildcard ? origin.replace('://', '://*.') : origin;
+}
+
+function parseList(raw: string | undefined, parse: (item: string) => string): string[] {
+	if (raw === undefined) return [];
+	return raw
+		.split(',')
+		.map((item) => item.trim())
+		.filter(Boolean)
+		.map(parse);
+}
+
 function parseStyleUrl(raw: string | undefined): string | null {
 	if (raw === undefined) return null;
 	// A path on this server (e.g. a self-hosted style under /basemap/) is allowed too.
@@ -66,20 +99,14 @@ function parseStyleUrl(raw: string | undefined): string | null {
 }
 
 export function loadConfig(env: Env): AtlasConfig {
-	const allowed = nonEmpty(env, 'ALLOWED_ORIGINS');
 	const publicOrigin = nonEmpty(env, 'PUBLIC_ORIGIN');
 	return {
 		port: parsePort(nonEmpty(env, 'PORT')),
 		host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
 		dataDir: nonEmpty(env, 'DATA_DIR') ?? './data',
 		basemapStyleUrl: parseStyleUrl(nonEmpty(env, 'BASEMAP_STYLE_URL')),
-		allowedOrigins: allowed
-			? allowed
-					.split(',')
-					.map((item) => item.trim())
-					.filter(Boolean)
-					.map((item) => parseOrigin('ALLOWED_ORIGINS', item))
-			: [],
+		basemapOrigins: parseList(nonEmpty(env, 'BASEMAP_ORIGINS'), (item) => parseSourceOrigin('BASEMAP_ORIGINS', item)),
+		allowedOrigins: parseList(nonEmpty(env, 'ALLOWED_ORIGINS'), (item) => parseOrigin('ALLOWED_ORIGINS', item)),
 		publicOrigin: publicOrigin ? parseOrigin('PUBLIC_ORIGIN', publicOrigin) : null
 	};
 }

@@ -47,10 +47,10 @@ async function main(): Promise<void> {
 	server.on('upgrade', (req, socket, head) => {
 		if (atlas.isSyncRequest(req)) return atlas.handleUpgrade(req, socket, head);
 		socket.on('error', () => {});
-		socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+		socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n');
 	});
 	server.on('clientError', (_error, socket) => {
-		if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+		if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nReferrer-Policy: no-referrer\r\nContent-Length: 0\r\n\r\n');
 		else socket.destroy();
 	});
 

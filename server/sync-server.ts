@@ -110,6 +110,8 @@ export interface SyncServerContext {
 
 export function createSyncServer(ctx: SyncServerContext) {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
+	// Like every other response (server/http/security-headers.ts).
+	wss.on('headers', (headers) => headers.push('Referrer-Policy: no-referrer'));
 	let closing = false;
 	/** Open connections per map, for closing the ones whose key was replaced. */
 	const byMap = new Map<string, Set<SocketConnection>>();

@@ -3,7 +3,7 @@
  * memory store by default: fast, and lets tests look at rooms and the store directly.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAtlasServer, type AtlasServer, type AtlasServerOptions } from '../../server/app.ts';
 import { loadConfig, type AtlasConfig } from '../../server/config.ts';
@@ -18,9 +18,17 @@ export interface InProcessServer {
 	close(): Promise<void>;
 }
 
+/** Stands in for the SvelteKit handler: whatever the Atlas server passes on (next()). */
+export type AppHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+const notApi: AppHandler = (_req, res) => {
+	res.writeHead(404).end('not api');
+};
+
 export async function startInProcess(
 	config: Partial<AtlasConfig> = {},
-	options: AtlasServerOptions = {}
+	options: AtlasServerOptions = {},
+	app: AppHandler = notApi
 ): Promise<InProcessServer> {
 	const logs: string[] = [];
 	const logger: Logger = {
@@ -32,11 +40,7 @@ export async function startInProcess(
 		{ ...loadConfig({ DATA_DIR: '/nonexistent-unused' }), ...config },
 		{ store: createMemoryStore(), logger, serverSecret: new Uint8Array(randomBytes(32)), ...options }
 	);
-	const http: Server = createServer((req, res) =>
-		atlas.handleHttp(req, res, () => {
-			res.writeHead(404).end('not api');
-		})
-	);
+	const http: Server = createServer((req, res) => atlas.handleHttp(req, res, () => app(req, res)));
 	http.on('upgrade', (req, socket, head) => {
 		if (atlas.isSyncRequest(req)) atlas.handleUpgrade(req, socket, head);
 		else socket.destroy();

@@ -9,6 +9,7 @@ describe('loadConfig', () => {
 			host: '0.0.0.0',
 			dataDir: './data',
 			basemapStyleUrl: null,
+			basemapOrigins: [],
 			allowedOrigins: [],
 			publicOrigin: null
 		});
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
 				HOST: '127.0.0.1',
 				DATA_DIR: '/var/atlas',
 				BASEMAP_STYLE_URL: 'https://tiles.example.org/style.json',
+				BASEMAP_ORIGINS: 'https://*.tiles.example.org, http://localhost:8080,',
 				ALLOWED_ORIGINS: ' https://a.example , http://localhost:5173,',
 				PUBLIC_ORIGIN: 'https://atlas.example.org/'
 			})
@@ -29,6 +31,7 @@ describe('loadConfig', () => {
 			host: '127.0.0.1',
 			dataDir: '/var/atlas',
 			basemapStyleUrl: 'https://tiles.example.org/style.json',
+			basemapOrigins: ['https://*.tiles.example.org', 'http://localhost:8080'],
 			allowedOrigins: ['https://a.example', 'http://localhost:5173'],
 			publicOrigin: 'https://atlas.example.org'
 		});
@@ -41,7 +44,13 @@ describe('loadConfig', () => {
 		[{ PUBLIC_ORIGIN: 'atlas.example.org' }, /PUBLIC_ORIGIN/],
 		[{ PUBLIC_ORIGIN: 'https://atlas.example.org/app' }, /PUBLIC_ORIGIN/],
 		[{ ALLOWED_ORIGINS: 'https://ok.example,ftp://x' }, /ALLOWED_ORIGINS/],
-		[{ BASEMAP_STYLE_URL: 'javascript:alert(1)' }, /BASEMAP_STYLE_URL/]
+		[{ BASEMAP_STYLE_URL: 'javascript:alert(1)' }, /BASEMAP_STYLE_URL/],
+		// These go into a CSP header: nothing but origins may pass.
+		[{ BASEMAP_ORIGINS: 'https://tiles.example.org/path' }, /BASEMAP_ORIGINS/],
+		[{ BASEMAP_ORIGINS: "https://a.example;script-src 'unsafe-inline'" }, /BASEMAP_ORIGINS/],
+		[{ BASEMAP_ORIGINS: '*' }, /BASEMAP_ORIGINS/],
+		[{ BASEMAP_ORIGINS: 'https://**.example.org' }, /BASEMAP_ORIGINS/],
+		[{ BASEMAP_ORIGINS: 'ftp://tiles.example.org' }, /BASEMAP_ORIGINS/]
 	])('rejects %o', (env, message) => {
 		expect(() => loadConfig(env)).toThrow(ConfigError);
 		expect(() => loadConfig(env)).toThrow(message);
