@@ -1,0 +1,336 @@
+/**
+ * Who may write what (server/RULES.md), against the real server process and its SQLite
+ * file. Attackers are raw sockets sending frames built with y-protocols' wire format
+ * from real Y.Docs that start from the server's state; stock y-websocket clients watch.
+ * Every refused frame must leave the server's doc, the disk and the watchers unchanged
+ * and cost its socket a 4409; every allowed counterpart must go through (so the checks
+ * can fail).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import {
+	connectClient,
+	createMap,
+	pollUntil,
+	requestFullState,
+	waitForClose,
+	waitForDoc,
+	waitForOpen,
+	withDeadline,
+	type Client,
+	type CreatedMap
+} from '../helpers/sync-clients.ts';
+import {
+	awarenessFrame,
+	canonical,
+	clientsOf,
+	closeOrAnswer,
+	diskDoc,
+	openRaw,
+	serverDoc,
+	syncFrame
+} from '../helpers/yjs-frames.ts';
+
+let server: TestServer;
+const clients: Client[] = [];
+
+function client(map: CreatedMap, role: keyof CreatedMap['keys']): Client {
+	const c = connectClient(server.syncUrl, map.id, map.keys[role]);
+	clients.push(c);
+	return c;
+}
+
+beforeAll(async () => {
+	server = await startTestServer();
+});
+afterAll(async () => {
+	for (const c of clients.splice(0)) c.destroy();
+	await server?.dispose();
+});
+
+type Actor = 'viewer' | 'editor' | 'editor on a locked map' | 'facilitator on a locked map';
+const ROLE: Record<Actor, 'viewer' | 'editor' | 'facilitator'> = {
+	viewer: 'viewer',
+	editor: 'editor',
+	'editor on a locked map': 'editor',
+	'facilitator on a locked map': 'facilitator'
+};
+
+/**
+ * Each change edits a Y.Doc that holds the server's state. Returns the update to send
+ * (by default: everything the doc has that the server lacks).
+ */
+type Change = (doc: Y.Doc, assetId: string) => Uint8Array | void;
+const asset = (doc: Y.Doc, id: string) => doc.getMap<Y.Map<unknown>>('assets').get(id)!;
+
+const CHANGES = {
+	'nothing (empty update)': () => Y.encodeStateAsUpdate(new Y.Doc()),
+	'nothing (the server’s own state sent back)': (doc) => Y.encodeStateAsUpdate(doc),
+	'asset name': (doc, id) => void asset(doc, id).set('name', `Renamed ${id}`),
+	'asset field delete': (doc, id) => void asset(doc, id).delete('description'),
+	'new asset': (doc, id) => {
+		const entry = new Y.Map<unknown>();
+		doc.getMap('assets').set(`${id}-new`, entry);
+		entry.set('name', 'A new asset');
+	},
+	'new goal': (doc, id) => {
+		const goal = new Y.Map<unknown>();
+		doc.getMap('goals').set(`goal-${id}`, goal);
+		goal.set('title', 'A new goal');
+	},
+	'meta.title': (doc, id) => void doc.getMap('meta').set('title', `Taken over (${id})`),
+	'meta.locked': (doc) => void doc.getMap('meta').set('locked', true),
+	'assets.<id>.hidden': (doc, id) => void asset(doc, id).set('hidden', true),
+	'delete a whole asset': (doc, id) => void doc.getMap('assets').delete(id),
+	'replace a whole asset': (doc, id) => void doc.getMap('assets').set(id, new Y.Map()),
+	'another root map': (doc) => void doc.getMap('secrets').set('x', 1),
+	'missing dependency': (doc, id) => {
+		// Builds on an item from a client the server has never heard of.
+		const stranger = new Y.Doc();
+		Y.applyUpdate(stranger, Y.encodeStateAsUpdate(doc));
+		const entry = new Y.Map<unknown>();
+		stranger.getMap('assets').set(`${id}-stranger`, entry);
+		Y.applyUpdate(doc, Y.encodeStateAsUpdate(stranger, Y.encodeStateVector(doc)));
+		const known = Y.encodeStateVector(doc);
+		(doc.getMap<Y.Map<unknown>>('assets').get(`${id}-stranger`)!).set('name', 'depends on the stranger');
+		return Y.encodeStateAsUpdate(doc, known);
+	}
+} satisfies Record<string, Change>;
+type ChangeName = keyof typeof CHANGES;
+
+const EDITOR_MAY: ChangeName[] = ['asset name', 'asset field delete', 'new asset', 'new goal'];
+const NO_OPS: ChangeName[] = ['nothing (empty update)', 'nothing (the server’s own state sent back)'];
+
+function expectation(actor: Actor, change: ChangeName): 'applied' | 'refused' | 'no-op' {
+	if (NO_OPS.includes(change)) return 'no-op';
+	if (change === 'missing dependency') return 'refused';
+	if (actor === 'facilitator on a locked map') return 'applied';
+	if (actor === 'editor' && EDITOR_MAY.includes(change)) return 'applied';
+	return 'refused';
+}
+
+interface Room {
+	map: CreatedMap;
+	facilitator: Client;
+	watcher: Client;
+	nextAsset: number;
+}
+
+async function seededRoom(locked: boolean, assets: number): Promise<Room> {
+	const map = await createMap(server.url);
+	const facilitator = client(map, 'facilitator');
+	const watcher = client(map, 'viewer');
+	await Promise.all([facilitator.synced, watcher.synced]);
+	facilitator.doc.transact(() => {
+		for (let i = 0; i < assets; i++) {
+			const entry = new Y.Map<unknown>();
+			facilitator.doc.getMap('assets').set(`a${i}`, entry);
+			entry.set('name', `Asset ${i}`);
+			entry.set('description', 'seeded');
+			entry.set('hidden', false);
+		}
+		if (locked) facilitator.doc.getMap('meta').set('locked', true);
+	});
+	await waitForDoc(watcher.doc, (d) => d.getMap('assets').size === assets && d.getMap('meta').get('locked') === locked, 'seed');
+	return { map, facilitator, watcher, nextAsset: 0 };
+}
+
+/**
+ * The room handles one queue in order: once the watcher sees a marker the facilitator
+ * wrote after the attacker's frame was handled, anything that frame caused would have
+ * reached the watcher first.
+ */
+async function barrier(room: Room, name: string): Promise<void> {
+	room.facilitator.doc.getMap('markers').set(name, true);
+	await waitForDoc(room.watcher.doc, (d) => d.getMap('markers').get(name) === true, `marker ${name}`);
+}
+
+const cases: Array<{ actor: Actor; change: ChangeName; frame: 'step2' | 'update' }> = [];
+for (const actor of Object.keys(ROLE) as Actor[]) {
+	for (const change of Object.keys(CHANGES) as ChangeName[]) {
+		for (const frame of ['step2', 'update'] as const) cases.push({ actor, change, frame });
+	}
+}
+
+describe('role × change × frame matrix (raw sockets)', () => {
+	it(`${cases.length} cases: refused frames change nothing anywhere and get 4409; allowed ones go through`, async () => {
+		const perMap = cases.length / 2;
+		const open = await seededRoom(false, perMap);
+		const locked = await seededRoom(true, perMap);
+		const tally = { applied: 0, refused: 0, 'no-op': 0 };
+
+		for (const [index, { actor, change, frame }] of cases.entries()) {
+			const label = `${actor} / ${change} / ${frame}`;
+			const room = actor === 'viewer' || actor === 'editor' ? open : locked;
+			const assetId = `a${room.nextAsset++}`;
+			const ws = openRaw(server.syncUrl, room.map.id, { key: room.map.keys[ROLE[actor]] });
+			await waitForOpen(ws);
+			const attacker = new Y.Doc();
+			Y.applyUpdate(attacker, await requestFullState(ws));
+			const before = canonical(attacker, ['markers']);
+			const rowsBefore = diskDoc(server.sqliteFile, room.map.id).rows;
+			const known = Y.encodeStateVector(attacker);
+			const update = CHANGES[change](attacker, assetId) ?? Y.encodeStateAsUpdate(attacker, known);
+
+			ws.send(syncFrame(frame, update));
+			// Sends a sync step 1 after it: answered only if the socket survived the frame.
+			const outcome = await closeOrAnswer(ws);
+			await barrier(room, `m${index}`);
+			const after = await serverDoc(server.syncUrl, room.map.id, room.map.keys.facilitator);
+			const disk = diskDoc(server.sqliteFile, room.map.id);
+			const watcherState = canonical(room.watcher.doc, ['markers']);
+
+			const expected = expectation(actor, change);
+			tally[expected]++;
+			if (expected === 'applied') {
+				expect(outcome, label).toBe('open');
+				// Content changed, or (setting meta.locked to the value it has) new items exist.
+				expect(canonical(after, ['markers']) !== before || clientsOf(after).has(attacker.clientID), label).toBe(true);
+				expect(watcherState, label).toBe(canonical(after, ['markers']));
+				expect(disk.rows, label).toBe(rowsBefore + 2);
+			} else {
+				if (expected === 'refused') {
+					expect(outcome, label).toEqual({ code: 4409, reason: expect.stringMatching(/^write refused: /) });
+				} else {
+					expect(outcome, label).toBe('open');
+				}
+				// Server, watcher and disk: exactly as before, plus the marker.
+				expect(canonical(after, ['markers']), label).toBe(before);
+				expect(clientsOf(after).has(attacker.clientID), label).toBe(false);
+				expect(watcherState, label).toBe(before);
+				expect(clientsOf(room.watcher.doc).has(attacker.clientID), label).toBe(false);
+				expect(disk.rows, label).toBe(rowsBefore + 1);
+				expect(clientsOf(disk.doc).has(attacker.clientID), label).toBe(false);
+			}
+			expect(canonical(disk.doc), label).toBe(canonical(after));
+			expect(canonical(room.watcher.doc), label).toBe(canonical(after));
+			ws.terminate();
+		}
+		// 13 changes × 2 frames × 4 actors: the facilitator's 10 real changes and the editor's 4
+		// allowed ones apply, the two no-ops pass for everyone, the rest is refused.
+		expect(tally).toEqual({ applied: (10 + 4) * 2, 'no-op': 2 * 2 * 4, refused: 104 - 28 - 16 });
+	});
+});
+
+describe('presence (awareness) from raw sockets', () => {
+	it('only its own client id; role, name and affiliation come from the key and query', async () => {
+		const open = await seededRoom(false, 0);
+		const locked = await seededRoom(true, 0);
+		const real = { tag: 'the real facilitator', user: { name: '', role: 'facilitator', affiliation: 'other' } };
+		for (const room of [open, locked]) {
+			room.facilitator.provider.awareness.setLocalStateField('tag', real.tag);
+			await pollUntil(() => (room.watcher.provider.awareness.getStates().get(room.facilitator.doc.clientID) as { tag?: string } | undefined)?.tag === real.tag, 'facilitator presence');
+		}
+
+		const actors: Array<[Actor, Room]> = [
+			['viewer', open],
+			['editor', open],
+			['editor on a locked map', locked],
+			['facilitator on a locked map', locked]
+		];
+		for (const [index, [actor, room]] of actors.entries()) {
+			const ws = openRaw(server.syncUrl, room.map.id, { key: room.map.keys[ROLE[actor]], name: ` Rosa\u202e `, affiliation: 'student' });
+			await waitForOpen(ws);
+			const own = 100_000 + index;
+			const facilitatorId = room.facilitator.doc.clientID;
+			// Someone else's id (held by the facilitator's connection): ignored.
+			ws.send(awarenessFrame([{ clientId: facilitatorId, clock: 10_000, state: { user: { name: 'Spoofed', role: 'facilitator' } } }]));
+			// Its own id, claiming to be the facilitator with another name.
+			ws.send(
+				awarenessFrame([
+					{
+						clientId: own,
+						clock: 1,
+						state: { user: { name: 'Facilitator Fran', role: 'facilitator', affiliation: 'faculty', color: '#c00' }, cursor: [1, 2] }
+					}
+				])
+			);
+			// A third id once it has one: ignored as well.
+			ws.send(awarenessFrame([{ clientId: own + 50, clock: 1, state: { user: { name: 'Ghost' } } }]));
+			ws.send(awarenessFrame([{ clientId: own, clock: 2, state: { user: { name: 'Fran' }, marker: index } }]));
+
+			const states = room.watcher.provider.awareness.getStates();
+			await pollUntil(() => (states.get(own) as { marker?: number } | undefined)?.marker === index, `${actor}: own presence`);
+			expect(states.get(own), actor).toEqual({
+				user: { name: 'Rosa', role: ROLE[actor], affiliation: 'student' },
+				marker: index
+			});
+			expect(states.get(facilitatorId), actor).toEqual(real);
+			expect(states.has(own + 50), actor).toBe(false);
+			// Presence is not a write: the socket stays.
+			expect(await closeOrAnswer(ws), actor).toBe('open');
+			ws.close();
+			await pollUntil(() => !room.watcher.provider.awareness.getStates().has(own), `${actor}: presence removed on close`);
+		}
+	});
+
+	it('the first state carries the claimed fields only as stamped', async () => {
+		const room = await seededRoom(false, 0);
+		const ws = openRaw(server.syncUrl, room.map.id, { key: room.map.keys.editor, name: 'Rosa', affiliation: 'no-such-thing' });
+		await waitForOpen(ws);
+		ws.send(awarenessFrame([{ clientId: 4242, clock: 1, state: { user: { name: 'Facilitator Fran', role: 'facilitator', color: '#c00' }, cursor: [1, 2] } }]));
+		const states = room.watcher.provider.awareness.getStates();
+		await pollUntil(() => states.has(4242), 'stamped presence');
+		expect(states.get(4242)).toEqual({ user: { name: 'Rosa', role: 'editor', affiliation: 'other', color: '#c00' }, cursor: [1, 2] });
+		ws.close();
+	});
+
+	it('ignores an oversized presence state, and closes the socket after repeated ones (4400)', async () => {
+		const room = await seededRoom(false, 0);
+		const ws = openRaw(server.syncUrl, room.map.id, { key: room.map.keys.editor, name: 'Big' });
+		await waitForOpen(ws);
+		const id = 777_777;
+		const states = room.watcher.provider.awareness.getStates();
+		ws.send(awarenessFrame([{ clientId: id, clock: 1, state: { step: 1 } }]));
+		await pollUntil(() => (states.get(id) as { step?: number } | undefined)?.step === 1, 'small presence');
+		const huge = { step: 2, blob: 'x'.repeat(5 * 1024) };
+		ws.send(awarenessFrame([{ clientId: id, clock: 2, state: huge }]));
+		ws.send(awarenessFrame([{ clientId: id, clock: 3, state: { step: 3 } }]));
+		await pollUntil(() => (states.get(id) as { step?: number } | undefined)?.step === 3, 'presence after the oversized one');
+		// The watcher never saw step 2 (it went straight from 1 to 3 on an ordered socket).
+		expect(JSON.stringify(room.watcher.provider.awareness.getStates().get(id))).not.toContain('xxxx');
+		ws.send(awarenessFrame([{ clientId: id, clock: 4, state: huge }]));
+		ws.send(awarenessFrame([{ clientId: id, clock: 5, state: huge }]));
+		expect((await waitForClose(ws)).code).toBe(4400);
+		await pollUntil(() => !states.has(id), 'presence removed after the close');
+	});
+});
+
+describe('lock and unlock with stock clients', () => {
+	it('while locked, an editor’s write is refused (4409) and reaches nobody; unlocked, editors write again', async () => {
+		const map = await createMap(server.url);
+		const facilitator = client(map, 'facilitator');
+		const editor = client(map, 'editor');
+		const watcher = client(map, 'viewer');
+		await Promise.all([facilitator.synced, editor.synced, watcher.synced]);
+
+		facilitator.doc.getMap('meta').set('locked', true);
+		await waitForDoc(editor.doc, (d) => d.getMap('meta').get('locked') === true, 'editor to see the lock');
+		const rowsLocked = diskDoc(server.sqliteFile, map.id).rows;
+
+		const closed = new Promise<{ code: number; reason: string }>((resolve) => editor.provider.on('closed', resolve));
+		editor.doc.getMap('assets').set('while-locked', 'from the editor');
+		expect(await withDeadline(closed, 'editor to be closed')).toEqual({ code: 4409, reason: 'write refused: map is locked' });
+		expect(editor.provider.shouldConnect).toBe(false);
+
+		// The facilitator still writes; handled after the refused frame, so it is a barrier too.
+		facilitator.doc.getMap('assets').set('facilitator-while-locked', 1);
+		await waitForDoc(watcher.doc, (d) => d.getMap('assets').has('facilitator-while-locked'), 'facilitator write while locked');
+		expect(watcher.doc.getMap('assets').has('while-locked')).toBe(false);
+		const disk = diskDoc(server.sqliteFile, map.id);
+		expect(disk.rows).toBe(rowsLocked + 1);
+		expect(disk.doc.getMap('assets').has('while-locked')).toBe(false);
+		expect(disk.doc.getMap('assets').get('facilitator-while-locked')).toBe(1);
+
+		facilitator.doc.getMap('meta').set('locked', false);
+		await waitForDoc(watcher.doc, (d) => d.getMap('meta').get('locked') === false, 'unlock');
+		// The refused client's copy has diverged; a fresh one (what the app does after 4409) writes again.
+		const fresh = client(map, 'editor');
+		await fresh.synced;
+		expect(fresh.doc.getMap('assets').has('while-locked')).toBe(false);
+		fresh.doc.getMap('assets').set('after-unlock', 'from the editor');
+		await waitForDoc(watcher.doc, (d) => d.getMap('assets').get('after-unlock') === 'from the editor', 'editor write after unlock');
+		expect(diskDoc(server.sqliteFile, map.id).doc.getMap('assets').get('after-unlock')).toBe('from the editor');
+	});
+});
