@@ -1,7 +1,14 @@
-/** `npm run bench`: every benchmark, one after another; prints numbers, never fails on them. */
+/**
+ * `npm run bench`: every benchmark, one after another; prints numbers, never fails on them.
+ * The browser benchmarks need Chromium; without it each prints one loud line and is skipped.
+ */
 import { runFanout } from './fanout.ts';
 import { runStoreBench } from './store.ts';
+import { runMap10k } from './map-10k.ts';
+import { runDragRate } from './drag-rate.ts';
 
 await runStoreBench();
 await runFanout();
+await runMap10k();
+await runDragRate();
 process.exit(0);
