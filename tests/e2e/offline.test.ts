@@ -1,6 +1,7 @@
 /**
  * Weak Wi-Fi: a partner's phone loses the network, keeps adding assets (the status says
- * how many changes are waiting), and everything reaches the room when it comes back.
+ * how many changes are waiting), and everything reaches the room when it comes back —
+ * unless the facilitator locked the map meanwhile: then the phone is told, and starts over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -53,5 +54,27 @@ describe('working offline', () => {
 		await waitLive(phone);
 		await expect.poll(() => facilitator.getByRole('button', { name: /Fishing club|Boat ramp/ }).count(), { timeout: 15_000 }).toBe(2);
 		expect(await phone.getByTestId('connection-status').textContent()).not.toContain('waiting');
+	});
+
+	it('an edit made offline while the facilitator locked the map is refused, said so, and the phone starts over', async () => {
+		await phoneContext.setOffline(true);
+		await expect.poll(() => phone.getByTestId('connection-status').getAttribute('data-status'), { timeout: 10_000 }).toBe('offline');
+		await addAssetHere(phone, { name: 'Bait shop', category: 'Economy' });
+
+		await facilitator.getByRole('button', { name: 'Lock map' }).click();
+		await phoneContext.setOffline(false);
+
+		const refused = phone.getByTestId('write-refused');
+		await expect.poll(() => refused.count(), { timeout: 15_000 }).toBe(1);
+		expect(await refused.textContent()).toContain('was not saved');
+		expect(await facilitator.getByRole('button', { name: /Bait shop/ }).count()).toBe(0);
+
+		await refused.getByRole('button', { name: 'Reload the shared map' }).click();
+		await waitLive(phone);
+		await expect.poll(() => phone.getByTestId('locked-banner').count(), { timeout: 10_000 }).toBe(1);
+		await phone.getByRole('button', { name: /^List/ }).click();
+		expect(await phone.getByRole('button', { name: /Fishing club/ }).count()).toBe(1);
+		expect(await phone.getByRole('button', { name: /Bait shop/ }).count()).toBe(0);
+		expect(await facilitator.getByRole('button', { name: /Bait shop/ }).count()).toBe(0);
 	});
 });
