@@ -56,13 +56,16 @@ export function addCategoryImages(map: MaplibreMap): void {
 	if (!map.hasImage(unknown)) map.addImage(unknown, iconImage(UNKNOWN_CATEGORY_STYLE), { pixelRatio: PIXEL_RATIO });
 }
 
-/** Cluster counts ("12", "1.2k") are made the first time the map asks for one. */
+/**
+ * Cluster counts ("12", "1.2k") are made the first time the map asks for one. MapLibre 6
+ * consults this resolver before treating an image as missing; an image added from a
+ * `styleimagemissing` listener arrives too late and the count is never drawn.
+ */
 export function provideCountImages(map: MaplibreMap): () => void {
-	const onMissing = (event: { id: string }) => {
-		if (!event.id.startsWith(COUNT_IMAGE_PREFIX) || map.hasImage(event.id)) return;
-		const label = event.id.slice(COUNT_IMAGE_PREFIX.length).slice(0, 8);
-		map.addImage(event.id, countImage(label), { pixelRatio: PIXEL_RATIO });
-	};
-	map.on('styleimagemissing', onMissing);
-	return () => map.off('styleimagemissing', onMissing);
+	map.setMissingStyleImageResolver((id) => {
+		if (!id.startsWith(COUNT_IMAGE_PREFIX) || map.hasImage(id)) return;
+		const label = id.slice(COUNT_IMAGE_PREFIX.length).slice(0, 8);
+		map.addImage(id, countImage(label), { pixelRatio: PIXEL_RATIO });
+	});
+	return () => map.setMissingStyleImageResolver(null);
 }
