@@ -24,7 +24,7 @@ describe('offline basemap', () => {
 		]);
 	});
 
-	it('draws no land band across the map: only Antarctica's rings keep a step', () => {
+	it('draws no land band across the map: only the rings of Antarctica keep a step', () => {
 		const land = JSON.parse(landGeoJson());
 		const rings: Ring[] = land.features.flatMap((f: { geometry: { coordinates: Ring[][] } }) => f.geometry.coordinates.flat());
 		const stepping = rings.filter((ring) => steps(ring) > 0);
