@@ -13,7 +13,7 @@ import { FailureLimiter } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
 import { Rooms, type Logger } from './rooms.ts';
-import { createSyncServer, isSyncPath, syncPathOf } from './sync-server.ts';
+import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget } from './sync-server.ts';
 
 export interface AtlasServerOptions {
 	/** A store the caller owns (and closes); by default a SQLite file in config.dataDir. */
@@ -24,7 +24,7 @@ export interface AtlasServerOptions {
 	serverSecret?: Uint8Array;
 	maxDocBytes?: number;
 	/** Per-connection message budget (server/limits.ts has the defaults and why). */
-	messageBudget?: { rate: number; burst: number };
+	messageBudget?: MessageBudget;
 }
 
 export interface AtlasServer {

@@ -94,8 +94,22 @@ class SocketConnection implements Connection {
 	}
 
 	close(code: number, reason: string): void {
-		if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+		if (this.ws.readyState !== this.ws.OPEN && this.ws.readyState !== this.ws.CONNECTING) return;
+		this.ws.close(code, reason);
+		// A throttled socket is paused; unless it reads again it never sees the peer's close
+		// frame, and the client waits for ws's 30 s close timeout instead of getting our code.
+		// Whatever else it reads is dropped (the 'message' handler only takes open sockets).
+		this.ws.resume();
 	}
+}
+
+export interface MessageBudget {
+	/** Messages per second, sustained (default MESSAGES_PER_SECOND). */
+	rate: number;
+	/** Messages allowed at once (default MESSAGE_BURST). */
+	burst: number;
+	/** How long a connection may stay over budget before it is closed (default THROTTLE_GRACE_MS). */
+	graceMs?: number;
 }
 
 export interface SyncServerContext {
@@ -105,7 +119,7 @@ export interface SyncServerContext {
 	logger: Logger;
 	failures: FailureLimiter;
 	/** Per-connection message budget; tests pass a small one. */
-	messageBudget?: { rate: number; burst: number };
+	messageBudget?: MessageBudget;
 }
 
 export function createSyncServer(ctx: SyncServerContext) {
@@ -156,7 +170,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 				ws.resume();
 				return;
 			}
-			if (performance.now() - throttledSince > THROTTLE_GRACE_MS) {
+			if (performance.now() - throttledSince > (ctx.messageBudget?.graceMs ?? THROTTLE_GRACE_MS)) {
 				backlog.length = 0;
 				ctx.logger.warn(`map ${mapId}: closing a socket that stayed over its message budget`);
 				conn.close(CLOSE_RATE_LIMITED, 'too many messages');
@@ -170,6 +184,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 			ctx.logger.warn(`map ${mapId}: socket error: ${error.message}`);
 		});
 		ws.on('message', (data, isBinary) => {
+			if (ws.readyState !== ws.OPEN) return; // closing: nothing more from it counts
 			if (!isBinary) {
 				conn.close(CLOSE_MALFORMED, 'binary messages only');
 				return;
