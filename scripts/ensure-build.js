@@ -34,3 +34,6 @@ export function ensureBuild({ quiet = false } = {}) {
 	});
 	if (result.status !== 0) throw new Error(`vite build failed with status ${result.status}`);
 }
+
+// `node scripts/ensure-build.js` builds only if needed.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) ensureBuild();

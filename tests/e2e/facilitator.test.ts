@@ -84,7 +84,7 @@ describe('facilitator controls', () => {
 		const presence = await partner.getByTestId('presence').textContent();
 		expect(presence).toContain('Fatima Facilitator');
 		expect(presence).toMatch(/Campus staff · Facilitator/);
-		expect(presence).toMatch(/Community member · Editor/);
+		expect(presence).toMatch(/Community member · Participant/);
 		await partner.getByTestId('presence').locator('summary').click();
 	});
 

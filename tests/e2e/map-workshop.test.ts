@@ -74,10 +74,15 @@ describe('a workshop on a shared map', () => {
 		await facilitator.getByRole('button', { name: 'Share' }).click();
 		const share = facilitator.getByRole('dialog');
 		editorLink = await share.getByRole('textbox', { name: 'Participant link' }).inputValue();
+		// One QR code on the shared screen, the participant's; the view-only one is folded away.
+		const visibleCodes = share.getByRole('img', { name: /^QR code/ }).filter({ visible: true });
+		expect(await visibleCodes.count()).toBe(1);
+		expect(await visibleCodes.getAttribute('aria-label')).toBe('QR code for the Participant link');
+		await share.locator('summary', { hasText: 'View-only link' }).click();
 		viewerLink = await share.getByRole('textbox', { name: 'View-only link' }).inputValue();
 		const facilitatorLink = await share.getByLabel('Facilitator link', { exact: true }).inputValue();
-		// Two QR codes, for the participant and view-only links only (never the facilitator's).
-		expect(await share.getByRole('img', { name: /^QR code/ }).count()).toBe(2);
+		// Never a QR code for the facilitator's link.
+		expect(await share.getByRole('img', { name: /^QR code/ }).filter({ visible: true }).count()).toBe(2);
 		for (const link of [editorLink, viewerLink, facilitatorLink]) expect(link).toMatch(/^http:\/\/.+\/m\/[a-z2-9]{10}#key=[\w-]{22,}$/);
 		expect(new Set([editorLink, viewerLink, facilitatorLink]).size).toBe(3);
 		await share.getByRole('button', { name: 'Close' }).click();

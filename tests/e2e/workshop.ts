@@ -63,7 +63,7 @@ export async function shareLinks(page: Page): Promise<{ editor: string; viewer: 
 	await page.getByRole('button', { name: 'Share' }).click();
 	const share = page.getByRole('dialog');
 	const editor = await share.getByRole('textbox', { name: 'Participant link' }).inputValue();
-	const viewer = await share.getByRole('textbox', { name: 'View-only link' }).inputValue();
+	const viewer = await share.locator('#share-viewer').inputValue();
 	const facilitator = await share.getByLabel('Facilitator link', { exact: true }).inputValue();
 	const address = share.getByTestId('join-address');
 	const join = (await address.count()) > 0 ? await address.textContent() : null;

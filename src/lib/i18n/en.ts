@@ -34,7 +34,7 @@ export const en = {
 	'affiliation.other': 'Other',
 
 	'role.facilitator': 'Facilitator',
-	'role.editor': 'Editor',
+	'role.editor': 'Participant',
 	'role.viewer': 'Viewer',
 
 	'category.knowledge': 'Knowledge',
@@ -117,6 +117,7 @@ export const en = {
 	'asset.hide': 'Hide',
 	'asset.unhide': 'Show again',
 	'asset.untitled': 'Untitled asset',
+	'asset.categoryRequired': 'Choose the kind of asset it is.',
 	'asset.nameRequired': 'Please give the asset a name.',
 	'asset.details': 'Asset details',
 
@@ -137,6 +138,10 @@ export const en = {
 	'facilitator.unlock': 'Unlock map',
 	'facilitator.lockedHint': 'Locked: only facilitators can change the map.',
 	'facilitator.unlockedHint': 'Open: participants can add and edit assets.',
+	'facilitator.setView': 'Start everyone here',
+	'facilitator.viewHint': 'Participants open the map at the view you chose until it has assets.',
+	'facilitator.noViewHint': 'Zoom the map to your community, then start everyone there.',
+	'facilitator.viewSet': 'Everyone will now start at this view.',
 	'facilitator.deleted': 'Recently deleted ({count})',
 	'facilitator.noneDeleted': 'Nothing has been deleted.',
 	'facilitator.restore': 'Restore',
@@ -160,6 +165,8 @@ export const en = {
 	'share.qrLabel': 'QR code for the {link}',
 	'share.rotate': 'Replace this link',
 	'share.rotateConfirm': 'The current link will stop working at once, for everyone who has it. People already in the map are disconnected.',
+	'share.rotateConfirmEditor':
+		'The current link and the typed address will stop working at once, for everyone who has them. People already in the map are disconnected.',
 	'share.rotateYes': 'Replace link',
 	'share.rotateNo': 'Keep it'
 } as const;
