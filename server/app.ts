@@ -12,7 +12,7 @@ import { JoinCodes, loadServerSecret } from './join-codes.ts';
 import { FailureLimiter } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
-import { Rooms, type Logger } from './rooms.ts';
+import { Rooms, type Logger, type Timing } from './rooms.ts';
 import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget } from './sync-server.ts';
 
 export interface AtlasServerOptions {
@@ -25,6 +25,8 @@ export interface AtlasServerOptions {
 	maxDocBytes?: number;
 	/** Per-connection message budget (server/limits.ts has the defaults and why). */
 	messageBudget?: MessageBudget;
+	/** Told how long each message's handling and each commit took, in ms (diagnostics, tests). */
+	onTiming?: Timing;
 }
 
 export interface AtlasServer {
@@ -50,7 +52,13 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 	const ownsStore = options.store === undefined;
 	const store = options.store ?? createSqliteStore(config.dataDir);
 	const logger = options.logger ?? console;
-	const rooms = new Rooms({ store, logger, compactThreshold: options.compactThreshold, maxDocBytes: options.maxDocBytes });
+	const rooms = new Rooms({
+		store,
+		logger,
+		compactThreshold: options.compactThreshold,
+		maxDocBytes: options.maxDocBytes,
+		onTiming: options.onTiming
+	});
 	// One limiter for bad keys and bad join codes, over HTTP and WebSocket alike.
 	const failures = new FailureLimiter();
 	const sync = createSyncServer({ config, store, rooms, logger, failures, messageBudget: options.messageBudget });

@@ -55,7 +55,8 @@ export interface Logger {
  *         (viewer, editor on a locked map, facilitator-only field, missing dependencies).
  *         The client's copy has diverged from the server's: it must discard it and
  *         load the map again, or every later update would be refused too.
- *   4413  the document would grow past its size cap
+ *   4413  the document would grow past its size cap, or one update holds more structs,
+ *         delete ranges or values than UPDATE_LIMITS (update-shape.ts)
  *   4429  over the message budget for too long
  *   4503  the server could not save (storage failure); nothing from that batch was sent
  *   1009  frame larger than MAX_PAYLOAD_BYTES (sent by ws itself)
@@ -114,6 +115,24 @@ export interface RoomOptions {
 	logger: Logger;
 	compactThreshold: number;
 	maxDocBytes: number;
+	/** Told how long each message's handling and each commit held the event loop (diagnostics, tests). */
+	onTiming?: Timing;
+}
+
+/**
+ * `ms` is wall-clock time; `cpuMs` is the process's CPU time over the same span, which
+ * leaves out time the OS gave to other processes (on a busy machine the wall clock also
+ * counts those) but includes work of V8's helper threads (GC) meanwhile.
+ */
+export type Timing = (what: 'message' | 'commit', ms: number, cpuMs: number) => void;
+
+function timed(onTiming: Timing, what: 'message' | 'commit'): () => void {
+	const start = performance.now();
+	const cpu = process.cpuUsage();
+	return () => {
+		const used = process.cpuUsage(cpu);
+		onTiming(what, performance.now() - start, (used.user + used.system) / 1000);
+	};
 }
 
 export class Room {
@@ -244,14 +263,20 @@ export class Room {
 			let index = 0;
 			while (index < batch.length) {
 				const task = batch[index++];
+				const done = this.options.onTiming && task.kind === 'message' ? timed(this.options.onTiming, 'message') : null;
 				this.runSync(task);
+				done?.();
 				if (task.kind === 'shutdown' || (task.kind === 'leave' && this.members.size === 0)) {
 					asyncTask = task;
 					break;
 				}
 			}
 			this.tasks.unshift(...batch.slice(index));
-			if (!(await this.commit())) return;
+			// The SQLite store's append is synchronous, so this is (an upper bound of) loop time.
+			const done = this.options.onTiming ? timed(this.options.onTiming, 'commit') : null;
+			const committed = await this.commit();
+			done?.();
+			if (!committed) return;
 			if (asyncTask?.kind === 'shutdown') await this.close(asyncTask.done);
 			else if (asyncTask) await this.unloadIfIdle();
 		}
@@ -314,6 +339,12 @@ export class Room {
 		const locked = this.doc.getMap<unknown>('meta').get('locked') === true;
 		const verdict = checkUpdate(this.doc, update, { role: conn.role, locked });
 		if (verdict.kind === 'malformed') throw new ProtocolError(verdict.reason);
+		if (verdict.kind === 'too-large') {
+			member.dead = true;
+			this.options.logger.warn(`map ${this.mapId}: closing a socket: ${verdict.reason}`);
+			conn.close(CLOSE_TOO_LARGE, closeReason(verdict.reason));
+			return;
+		}
 		if (verdict.kind === 'forbidden') {
 			member.dead = true;
 			// Client-caused and expected (a stale tab on a locked map): debug, one line per socket.
@@ -521,12 +552,13 @@ export class Rooms {
 	private readonly rooms = new Map<string, Room>();
 	private readonly options: RoomOptions;
 
-	constructor(options: { store: DocStore; logger?: Logger; compactThreshold?: number; maxDocBytes?: number }) {
+	constructor(options: { store: DocStore; logger?: Logger; compactThreshold?: number; maxDocBytes?: number; onTiming?: Timing }) {
 		this.options = {
 			store: options.store,
 			logger: options.logger ?? console,
 			compactThreshold: options.compactThreshold ?? DEFAULT_COMPACT_THRESHOLD,
-			maxDocBytes: options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES
+			maxDocBytes: options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES,
+			onTiming: options.onTiming
 		};
 	}
 

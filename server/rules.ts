@@ -13,6 +13,7 @@
  */
 import * as Y from 'yjs';
 import type { Role } from '../src/lib/doc/model.ts';
+import { UpdateMalformed, UpdateTooLarge, measureUpdate } from './update-shape.ts';
 
 /** Root maps holding entities (one nested Y.Map per entity, keyed by id). */
 const ENTITY_ROOTS = new Set(['assets', 'goals', 'links']);
@@ -44,7 +45,9 @@ export type Verdict =
 	 */
 	| { kind: 'forbidden'; reason: string }
 	/** Undecodable or pathological: drop and close the socket (4400). */
-	| { kind: 'malformed'; reason: string };
+	| { kind: 'malformed'; reason: string }
+	/** Decodable, but more structs, delete ranges or values than one update may hold: close (4413). */
+	| { kind: 'too-large'; reason: string };
 
 /** Where a struct lands: the root map, the keys from the root down, and its own key. */
 interface Location {
@@ -127,6 +130,14 @@ export interface CheckOptions {
 export function checkUpdate(doc: Y.Doc, update: Uint8Array, options: CheckOptions): Verdict {
 	// Viewers are decoded too: their sync step 2 is normally an empty update (a no-op that
 	// must pass), and only an update that would change something is refused.
+	// First a walk that allocates nothing bounds what decoding will build (update-shape.ts).
+	try {
+		measureUpdate(update);
+	} catch (error) {
+		if (error instanceof UpdateTooLarge) return { kind: 'too-large', reason: `update too large: ${error.message}` };
+		const reason = error instanceof UpdateMalformed ? error.message : error instanceof Error ? error.message : String(error);
+		return { kind: 'malformed', reason: `undecodable update: ${reason}` };
+	}
 	let decoded: Decoded;
 	try {
 		decoded = Y.decodeUpdate(update) as unknown as Decoded;
