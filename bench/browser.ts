@@ -8,7 +8,9 @@ import { findChromium } from '../tests/e2e/browser.ts';
 import type { TestServer } from '../tests/helpers/test-server.ts';
 import { connectClient, createMap, withDeadline, type CreatedMap } from '../tests/helpers/sync-clients.ts';
 import { ensureBuild } from '../scripts/ensure-build.js';
-import { buildMapDoc } from './fixtures.ts';
+import { addAssetTo, buildMapDoc } from './fixtures.ts';
+
+const SEED_CHUNK = 1_000;
 
 /** True if Chromium is installed; otherwise prints one loud line naming the skipped bench. */
 export function chromiumAvailable(bench: string): boolean {
@@ -41,7 +43,7 @@ export interface SeededMap {
 	map: CreatedMap;
 	/** Bytes of the seed (one Y.encodeStateAsUpdate of the whole map). */
 	seedBytes: number;
-	/** Facilitator client connects with the seed -> a second client holds every asset. */
+	/** Facilitator client adds the assets in chunks -> a second client holds every asset. */
 	uploadMs: number;
 	/** A fresh client connects -> it holds every asset (the server's full state, decoded). */
 	freshSyncMs: number;
@@ -57,10 +59,22 @@ export async function seedMap(server: TestServer, count: number, title = `${coun
 	const seedBytes = Y.encodeStateAsUpdate(seed).byteLength;
 	const full = (doc: Y.Doc) => doc.getMap('assets').size === count;
 
+	// Like an importer: connected first, then 1,000 assets per transaction (one update each).
+	// One update may hold at most 100,000 structs (server/update-shape.ts), about 8,000 assets.
 	const uploadStart = performance.now();
-	const seeder = connectClient(server.syncUrl, map.id, map.keys.facilitator, seed);
+	const seeder = connectClient(server.syncUrl, map.id, map.keys.facilitator);
 	const witness = connectClient(server.syncUrl, map.id, map.keys.viewer);
 	try {
+		await seeder.synced;
+		seeder.doc.transact(() => {
+			seeder.doc.getMap('meta').set('title', 'Benchmark map');
+			seeder.doc.getMap('meta').set('schemaVersion', 1);
+		});
+		for (let start = 0; start < count; start += SEED_CHUNK) {
+			seeder.doc.transact(() => {
+				for (let n = start; n < Math.min(count, start + SEED_CHUNK); n++) addAssetTo(seeder.doc, n);
+			});
+		}
 		await waitForDocWithin(witness.doc, full, 'the seed to reach a second client', 120_000);
 		const uploadMs = performance.now() - uploadStart;
 

@@ -51,6 +51,7 @@ export const en = {
 	'map.badLink': 'This link does not open a map. Ask the facilitator for a new one.',
 	'map.noKey': 'This link is missing its access key. Open the full link you were given.',
 	'map.mapRegion': 'Map',
+	'map.skipToMap': 'Skip to the map',
 	'map.readOnly': 'You are viewing this map. Changes are made by the people running the workshop.',
 	'map.locked': 'The facilitator has locked this map. You can look, but not change it.',
 	'map.you': 'You: {name}',
