@@ -93,6 +93,8 @@ interface Member {
 	/** The first awareness client id it announced; the only one it may set. */
 	ownClientId: number | null;
 	awarenessStrikes: number;
+	/** Whether a sync step 2 from this connection has been handled (see handleUpdate). */
+	sentStep2: boolean;
 	/** Set once the socket is being closed (protocol error, refused write): its queued messages are skipped. */
 	dead: boolean;
 }
@@ -178,7 +180,7 @@ export class Room {
 	}
 
 	join(conn: Connection): void {
-		this.members.set(conn, { awarenessIds: new Set(), ownClientId: null, awarenessStrikes: 0, dead: false });
+		this.members.set(conn, { awarenessIds: new Set(), ownClientId: null, awarenessStrikes: 0, sentStep2: false, dead: false });
 		this.enqueue({ kind: 'join', conn });
 	}
 
@@ -335,9 +337,18 @@ export class Room {
 	 * update from it would depend on the dropped one. An update with nothing new in it is a
 	 * no-op for every role (a viewer's sync step 2 is usually exactly that).
 	 */
-	private handleUpdate(conn: Connection, member: Member, update: Uint8Array): void {
+	private handleUpdate(conn: Connection, member: Member, update: Uint8Array, step2: boolean): void {
 		const locked = this.doc.getMap<unknown>('meta').get('locked') === true;
 		const verdict = checkUpdate(this.doc, update, { role: conn.role, locked });
+		if (step2) member.sentStep2 = true;
+		if (verdict.kind === 'missing' && !step2 && !member.sentStep2) {
+			// A stock client that edits while it reconnects sends that edit as an update before
+			// its answer to our sync step 1, and the edit builds on offline edits that answer
+			// will carry (it holds everything the client has that we lacked). Dropping it loses
+			// nothing; closing would make the client throw away its offline work.
+			this.options.logger.debug?.(`map ${this.mapId}: dropped an update that came before its sync step 2: ${verdict.reason}`);
+			return;
+		}
 		if (verdict.kind === 'malformed') throw new ProtocolError(verdict.reason);
 		if (verdict.kind === 'too-large') {
 			member.dead = true;
@@ -345,7 +356,7 @@ export class Room {
 			conn.close(CLOSE_TOO_LARGE, closeReason(verdict.reason));
 			return;
 		}
-		if (verdict.kind === 'forbidden') {
+		if (verdict.kind === 'forbidden' || verdict.kind === 'missing') {
 			member.dead = true;
 			// Client-caused and expected (a stale tab on a locked map): debug, one line per socket.
 			this.options.logger.debug?.(`map ${this.mapId}: refused a write from a ${conn.role}: ${verdict.reason}`);
@@ -431,7 +442,7 @@ export class Room {
 			}
 			case 'sync-step2':
 			case 'sync-update':
-				this.handleUpdate(conn, member, message.update);
+				this.handleUpdate(conn, member, message.update, message.kind === 'sync-step2');
 				return;
 			case 'awareness':
 				this.handleAwareness(conn, member, message.update);

@@ -40,10 +40,16 @@ export type Verdict =
 	/** May be applied; `changes` is false when the update holds nothing the server lacks (a no-op). */
 	| { kind: 'ok'; changes: boolean }
 	/**
-	 * Would change the doc in a way this role may not (or would leave missing dependencies):
-	 * drop it and close the socket with 4409, because the sender's copy has now diverged.
+	 * Would change the doc in a way this role may not: drop it and close the socket with
+	 * 4409, because the sender's copy has now diverged.
 	 */
 	| { kind: 'forbidden'; reason: string }
+	/**
+	 * Builds on items or ranges the server does not have. Yjs would keep it pending; we
+	 * never do (see the file comment). The room decides between dropping it quietly and
+	 * 4409 (server/RULES.md, "missing dependencies").
+	 */
+	| { kind: 'missing'; reason: string }
 	/** Undecodable or pathological: drop and close the socket (4400). */
 	| { kind: 'malformed'; reason: string }
 	/** Decodable, but more structs, delete ranges or values than one update may hold: close (4413). */
@@ -147,7 +153,7 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, options: CheckOption
 	try {
 		return check(doc, decoded, options);
 	} catch (error) {
-		if (error instanceof Missing) return { kind: 'forbidden', reason: `missing dependency: ${error.message}` };
+		if (error instanceof Missing) return { kind: 'missing', reason: `missing dependency: ${error.message}` };
 		if (error instanceof Pathological) return { kind: 'malformed', reason: `pathological update: ${error.message}` };
 		throw error;
 	}

@@ -50,8 +50,15 @@ export interface Client {
 	destroy(): void;
 }
 
-export function connectClient(syncUrl: string, mapId: string, key: string, doc = new Y.Doc()): Client {
+export function connectClient(
+	syncUrl: string,
+	mapId: string,
+	key: string,
+	doc = new Y.Doc(),
+	options: { maxBackoffTime?: number } = {}
+): Client {
 	const provider = new WebsocketProvider(syncUrl, mapId, doc, {
+		...options,
 		params: { key },
 		WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
 		// BroadcastChannel exists in Node too: without this, clients in one test process

@@ -22,8 +22,12 @@ export interface TestServer {
 	readonly sqliteFile: string;
 	/** Sends the signal and resolves with how the process exited. */
 	kill(signal?: NodeJS.Signals): Promise<Exit>;
-	/** Starts a new process on the same DATA_DIR (killing the old one with SIGKILL if still running). */
-	restart(): Promise<void>;
+	/**
+	 * Starts a new process on the same DATA_DIR (killing the old one with SIGKILL if still
+	 * running). With samePort, it listens where the old one did, so connected clients
+	 * reconnect on their own, as they would to a restarted production server.
+	 */
+	restart(options?: { samePort?: boolean }): Promise<void>;
 	/** Kills the process and deletes DATA_DIR. */
 	dispose(): Promise<void>;
 	/** Everything the current process printed, for failure messages. */
@@ -42,10 +46,10 @@ interface Running {
 	log: string[];
 }
 
-function launch(dataDir: string, env: Record<string, string>): Promise<Running> {
+function launch(dataDir: string, env: Record<string, string>, port = 0): Promise<Running> {
 	const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
 		cwd: ROOT,
-		env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir },
+		env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	const log: string[] = [];
@@ -89,9 +93,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 		dataDir,
 		sqliteFile: join(dataDir, 'atlas.sqlite'),
 		kill: (signal = 'SIGTERM') => stopCurrent(signal),
-		async restart() {
+		async restart({ samePort = false } = {}) {
 			await stopCurrent('SIGKILL');
-			running = await launch(dataDir, env);
+			running = await launch(dataDir, env, samePort ? server.port : 0);
 			server.url = running.url;
 			server.syncUrl = `${running.url.replace(/^http/, 'ws')}/sync`;
 			server.port = Number(new URL(running.url).port);

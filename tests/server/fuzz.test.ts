@@ -203,9 +203,15 @@ class Prober {
 		readonly ownId: number
 	) {}
 
-	static async open(map: CreatedMap, role: 'facilitator' | 'editor' | 'viewer', ownId: number): Promise<Prober> {
+	/**
+	 * With answerStep1, the socket first answers the server's sync step 1 with an empty
+	 * step 2, as a stock client does; without, updates with missing dependencies are in
+	 * the grace before the first step 2 (RULES.md) and dropped without a close.
+	 */
+	static async open(map: CreatedMap, role: 'facilitator' | 'editor' | 'viewer', ownId: number, answerStep1: boolean): Promise<Prober> {
 		const ws = openRaw(app.syncUrl, map.id, { key: map.keys[role], name: 'Fuzzer' });
 		await waitForOpen(ws);
+		if (answerStep1) ws.send(syncFrame('step2', Y.encodeStateAsUpdate(new Y.Doc())));
 		const prober = new Prober(ws, ownId);
 		if ((await prober.probe()) !== 'answered') throw new Error('a fresh socket did not answer its first probe');
 		return prober;
@@ -306,7 +312,7 @@ describe('fuzz', () => {
 			];
 			for (const item of explicit) {
 				for (const kind of ['step2', 'update'] as const) {
-					const prober = await Prober.open(map, 'facilitator', nextOwnId++);
+					const prober = await Prober.open(map, 'facilitator', nextOwnId++, true);
 					prober.ws.send(syncFrame(kind, item.update));
 					const outcome = await prober.probe();
 					if (item.expect === 'open') expect(outcome, item.name).toBe('answered');
@@ -325,7 +331,7 @@ describe('fuzz', () => {
 					let prober: Prober | null = null;
 					while (next < FRAMES) {
 						const index = next++;
-						prober ??= await Prober.open(map, roles[worker % roles.length], nextOwnId++);
+						prober ??= await Prober.open(map, roles[worker % roles.length], nextOwnId++, worker % 2 === 0);
 						const { frame, how } = frameAt(index, ctx);
 						prober.ws.send(frame);
 						const outcome = await prober.probe();
@@ -363,16 +369,19 @@ describe('fuzz', () => {
 			console.log(
 				[
 					`fuzz seed ${SEED}: ${FRAMES} frames + ${explicit.length * 2} crafted in ${Math.round(elapsed)} ms`,
-					`room time per message over ${messageMs.length} messages: CPU max ${max(messageMs, 1).toFixed(1)} ms, p99 ${p99(messageMs, 1).toFixed(2)} ms; wall max ${max(messageMs, 0).toFixed(1)} ms, p99 ${p99(messageMs, 0).toFixed(2)} ms`,
+					`room time per message over ${messageMs.length} messages: max of min(wall, CPU) ${Math.max(...messageMs.map(([wall, cpu]) => Math.min(wall, cpu))).toFixed(1)} ms; CPU max ${max(messageMs, 1).toFixed(1)} ms, p99 ${p99(messageMs, 1).toFixed(2)} ms; wall max ${max(messageMs, 0).toFixed(1)} ms, p99 ${p99(messageMs, 0).toFixed(2)} ms`,
 					`commit (append + fsync) over ${commitMs.length}: CPU max ${max(commitMs, 1).toFixed(1)} ms; wall max ${max(commitMs, 0).toFixed(1)} ms`,
 					`event-loop delay (whole test process): max ${loopMax.toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms`,
 					`stock clients: ${roundTrips} edits round-tripped during the run`,
 					`outcomes: ${JSON.stringify(Object.fromEntries([...outcomes].sort()))}`
 				].join('\n')
 			);
-			// CPU time, because on a shared machine the wall clock also counts time the OS gave to
-			// other processes; on an idle machine the two agree (both are printed above).
-			expect(max(messageMs, 1)).toBeLessThan(MAX_FRAME_MS);
+			// A frame that really costs 200 ms shows in both clocks. Each has its own noise: the
+			// wall clock also counts time the OS gave to other processes (a busy shared machine),
+			// CPU time also counts V8's GC threads working in parallel. So the bound applies to
+			// the smaller of the two, per message.
+			const worst = Math.max(...messageMs.map(([wall, cpu]) => Math.min(wall, cpu)));
+			expect(worst).toBeLessThan(MAX_FRAME_MS);
 			expect(roundTrips).toBeGreaterThanOrEqual(FRAMES / CALM_EVERY - 1);
 		} finally {
 			for (const c of stock) c.destroy();

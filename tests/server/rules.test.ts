@@ -166,6 +166,8 @@ describe('role × change × frame matrix (raw sockets)', () => {
 			const assetId = `a${room.nextAsset++}`;
 			const ws = openRaw(server.syncUrl, room.map.id, { key: room.map.keys[ROLE[actor]] });
 			await waitForOpen(ws);
+			// Like a stock client: answer the server's sync step 1 first (nothing new to send).
+			ws.send(syncFrame('step2', Y.encodeStateAsUpdate(new Y.Doc())));
 			const attacker = new Y.Doc();
 			Y.applyUpdate(attacker, await requestFullState(ws));
 			const before = canonical(attacker, ['markers']);
@@ -210,6 +212,41 @@ describe('role × change × frame matrix (raw sockets)', () => {
 		// 13 changes × 2 frames × 4 actors: the facilitator's 10 real changes and the editor's 4
 		// allowed ones apply, the two no-ops pass for everyone, the rest is refused.
 		expect(tally).toEqual({ applied: (10 + 4) * 2, 'no-op': 2 * 2 * 4, refused: 104 - 28 - 16 });
+	});
+});
+
+describe('missing dependencies around a reconnect', () => {
+	it('an edit that races ahead of the sync step 2 carrying what it builds on is dropped quietly, not refused', async () => {
+		const room = await seededRoom(false, 1);
+		const ws = openRaw(server.syncUrl, room.map.id, { key: room.map.keys.editor });
+		await waitForOpen(ws);
+		const client = new Y.Doc();
+		Y.applyUpdate(client, await requestFullState(ws));
+		const serverState = Y.encodeStateVector(client);
+		// Offline edits the server has not seen, then one more made while reconnecting.
+		asset(client, 'a0').set('offline', 1);
+		const beforeLast = Y.encodeStateVector(client);
+		asset(client, 'a0').set('while reconnecting', 2);
+		const last = Y.encodeStateAsUpdate(client, beforeLast);
+
+		// What a stock client does: the fresh edit goes out at once, as an update...
+		ws.send(syncFrame('update', last));
+		expect(await closeOrAnswer(ws)).toBe('open');
+		await barrier(room, 'race-1');
+		expect(asset(room.watcher.doc, 'a0').has('while reconnecting')).toBe(false);
+		// ...and its sync step 2 follows with everything the server lacked.
+		ws.send(syncFrame('step2', Y.encodeStateAsUpdate(client, serverState)));
+		await waitForDoc(room.watcher.doc, (d) => asset(d, 'a0').get('while reconnecting') === 2 && asset(d, 'a0').get('offline') === 1, 'both edits');
+
+		// Once the step 2 is in, a gap can no longer be a race: 4409.
+		asset(client, 'a0').set('skipped', 3);
+		const skippedState = Y.encodeStateVector(client);
+		asset(client, 'a0').set('after a gap', 4);
+		ws.send(syncFrame('update', Y.encodeStateAsUpdate(client, skippedState)));
+		expect(await closeOrAnswer(ws)).toEqual({ code: 4409, reason: expect.stringMatching(/^write refused: missing dependency/) });
+		await barrier(room, 'race-2');
+		expect(asset(room.watcher.doc, 'a0').has('after a gap')).toBe(false);
+		expect(asset(diskDoc(server.sqliteFile, room.map.id).doc, 'a0').get('while reconnecting')).toBe(2);
 	});
 });
 
