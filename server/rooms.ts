@@ -27,6 +27,8 @@ import {
 export interface Identity {
 	name: string;
 	affiliation: Affiliation;
+	/** Random per browser tab (query `session`): lets a reconnecting tab keep its presence id. */
+	session: string | null;
 }
 
 export interface Connection {
@@ -95,6 +97,13 @@ interface Member {
 	awarenessStrikes: number;
 	/** Whether a sync step 2 from this connection has been handled (see handleUpdate). */
 	sentStep2: boolean;
+	/**
+	 * Added to the awareness clocks this connection sends. When a socket closes, its state is
+	 * removed with clock + 1; the same tab reconnecting re-sends its state with the old clock,
+	 * which every peer would ignore as stale. The owner's newest message is by definition
+	 * its newest state, so we shift its clocks past what the room has seen.
+	 */
+	awarenessClockOffset: number;
 	/** Set once the socket is being closed (protocol error, refused write): its queued messages are skipped. */
 	dead: boolean;
 }
@@ -180,7 +189,7 @@ export class Room {
 	}
 
 	join(conn: Connection): void {
-		this.members.set(conn, { awarenessIds: new Set(), ownClientId: null, awarenessStrikes: 0, sentStep2: false, dead: false });
+		this.members.set(conn, { awarenessIds: new Set(), ownClientId: null, awarenessStrikes: 0, awarenessClockOffset: 0, sentStep2: false, dead: false });
 		this.enqueue({ kind: 'join', conn });
 	}
 
@@ -393,10 +402,7 @@ export class Room {
 				const clientId = decoding.readVarUint(decoder);
 				const clock = decoding.readVarUint(decoder);
 				const json = decoding.readVarString(decoder);
-				if (member.ownClientId === null && !this.awarenessOwners.has(clientId)) {
-					member.ownClientId = clientId;
-					this.awarenessOwners.set(clientId, conn);
-				}
+				if (member.ownClientId === null) this.claimAwarenessId(conn, member, clientId);
 				if (clientId !== member.ownClientId) continue;
 				if (json.length > MAX_AWARENESS_STATE_BYTES || Buffer.byteLength(json) > MAX_AWARENESS_STATE_BYTES) {
 					tooLarge = true;
@@ -406,7 +412,9 @@ export class Room {
 				const stamped = state === null ? null : stampPresence(state, conn);
 				if (stamped === undefined) continue;
 				encoding.writeVarUint(encoder, clientId);
-				encoding.writeVarUint(encoder, clock);
+				const seen = this.awareness.meta.get(clientId)?.clock ?? -1;
+				if (clock + member.awarenessClockOffset <= seen) member.awarenessClockOffset = seen + 1 - clock;
+				encoding.writeVarUint(encoder, clock + member.awarenessClockOffset);
 				encoding.writeVarString(encoder, JSON.stringify(stamped));
 				kept++;
 			}
@@ -422,6 +430,28 @@ export class Room {
 		encoding.writeVarUint(sanitized, kept);
 		encoding.writeUint8Array(sanitized, encoding.toUint8Array(encoder));
 		applyAwarenessUpdate(this.awareness, encoding.toUint8Array(sanitized), conn);
+	}
+
+	/**
+	 * A connection's first announced client id becomes its own, unless another connection
+	 * holds it. The holder can be this same tab's previous socket (a reconnect, or a name
+	 * change, races the old socket's close), so a holder with the same session token hands
+	 * the id over; nobody else can take it.
+	 */
+	private claimAwarenessId(conn: Connection, member: Member, clientId: number): void {
+		const holder = this.awarenessOwners.get(clientId);
+		if (holder !== undefined && holder !== conn) {
+			const session = conn.identity.session;
+			if (session === null || holder.identity.session !== session) return;
+			const previous = this.members.get(holder);
+			if (previous) {
+				previous.ownClientId = null;
+				// Its close must not remove the state the new socket now owns.
+				previous.awarenessIds.delete(clientId);
+			}
+		}
+		member.ownClientId = clientId;
+		this.awarenessOwners.set(clientId, conn);
 	}
 
 	/** Throws on anything undecodable; the caller closes that socket only. */

@@ -47,6 +47,8 @@ const THROTTLE_GRACE_MS = 10_000;
 const MAX_BACKLOG = 1000;
 
 export const MAX_NAME_LENGTH = 80;
+/** At least 96 bits of base64url, so another tab's token cannot be guessed. */
+const SESSION_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 export function syncPathOf(req: IncomingMessage): { pathname: string; key: string | null; identity: Identity } {
 	const url = new URL(req.url ?? '/', 'http://placeholder');
@@ -58,7 +60,9 @@ export function identityOf(params: URLSearchParams): Identity {
 	// Control characters would let a name fake line breaks or bidi tricks in other UIs.
 	const name = (params.get('name') ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
 	const affiliation = params.get('affiliation');
+	const session = params.get('session');
 	return {
+		session: session !== null && SESSION_PATTERN.test(session) ? session : null,
 		name: [...name].slice(0, MAX_NAME_LENGTH).join(''),
 		affiliation: (AFFILIATIONS as readonly unknown[]).includes(affiliation) ? (affiliation as Affiliation) : 'other'
 	};
