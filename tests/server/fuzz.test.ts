@@ -353,7 +353,9 @@ describe('fuzz', () => {
 			calmOf(writer).set('final', true);
 			await waitForDoc(reader.doc, () => calmOf(reader).get('final') === true, 'final edit');
 			await waitForDoc(facilitator.doc, () => calmOf(facilitator).get('final') === true, 'final edit (facilitator)');
-			expect(calmOf(reader).size).toBe(roundTrips + 1);
+			// Every well-behaved edit is there. (Not an exact key count: fuzz frames sent with the
+			// facilitator key are allowed writes, and a mutated one may land in this map too.)
+			for (let n = 0; n < roundTrips; n++) expect(calmOf(reader).get(`c${n}`)).toBe(n);
 
 			// No V2 update was ever applied: not in memory, not on disk.
 			const rows = await store.loadUpdates(map.id);
