@@ -60,7 +60,9 @@ async function main(): Promise<void> {
 	});
 	const address = server.address();
 	const port = typeof address === 'object' && address ? address.port : config.port;
-	const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+	// Listening on every interface: the address to open is this machine's own.
+	const everywhere = config.host === '0.0.0.0' || config.host === '::';
+	const host = everywhere ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
 	console.log(`Asset Atlas listening on http://${host}:${port}`);
 
 	let stopping = false;
