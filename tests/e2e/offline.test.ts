@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './browser.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { connectClient, waitForDoc } from '../helpers/sync-clients.ts';
 import { addAssetHere, createMapAsFacilitator, join, shareLinks, waitLive } from './workshop.ts';
+
+const mapIdOf = (link: string) => new URL(link).pathname.split('/').at(-1)!;
+const keyOf = (link: string) => new URLSearchParams(new URL(link).hash.slice(1)).get('key')!;
 
 let server: TestServer;
 let browser: Browser;
@@ -17,6 +21,7 @@ describe('working offline', () => {
 	let facilitator: Page;
 	let phone: Page;
 	let phoneContext: BrowserContext;
+	let viewerLink: string;
 
 	beforeAll(async () => {
 		server = await startTestServer();
@@ -34,7 +39,8 @@ describe('working offline', () => {
 		contexts.push(facilitatorContext);
 		facilitator = await facilitatorContext.newPage();
 		await createMapAsFacilitator(facilitator, server.url, 'Riverside assets');
-		const { editor } = await shareLinks(facilitator);
+		const { editor, viewer } = await shareLinks(facilitator);
+		viewerLink = viewer;
 
 		phoneContext = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true });
 		contexts.push(phoneContext);
@@ -62,6 +68,14 @@ describe('working offline', () => {
 		await addAssetHere(phone, { name: 'Bait shop', category: 'Economy' });
 
 		await facilitator.getByRole('button', { name: 'Lock map' }).click();
+		// The lock must be on the server before the phone's edit arrives: watch for it with a
+		// stock client (the server broadcasts only what it has stored).
+		const watcher = connectClient(server.syncUrl, mapIdOf(viewerLink), keyOf(viewerLink));
+		try {
+			await waitForDoc(watcher.doc, (doc) => doc.getMap('meta').get('locked') === true, 'the lock to reach the server');
+		} finally {
+			watcher.destroy();
+		}
 		await phoneContext.setOffline(false);
 
 		const refused = phone.getByTestId('write-refused');
