@@ -254,16 +254,19 @@ describe('fuzz', () => {
 			await Promise.all(stock.map((c) => c.synced));
 			const assetIds = Array.from({ length: 20 }, (_, i) => `seed${i}`);
 			facilitator.doc.transact(() => {
-				// The editor's own asset, which it edits throughout (fields of an entry are editor-writable).
-				facilitator.doc.getMap('assets').set('calm', new Y.Map());
 				for (const id of assetIds) {
 					const entry = new Y.Map<unknown>();
 					facilitator.doc.getMap('assets').set(id, entry);
 					entry.set('name', id);
 				}
 			});
+			await waitForDoc(writer.doc, (d) => d.getMap('assets').size === assetIds.length, 'seed (writer)');
+			// The editor's own asset, which it edits throughout. Made by the editor, not the
+			// facilitator: the fuzz frames target the facilitator's items, and facilitator-keyed
+			// ones may legitimately delete them.
+			writer.doc.getMap('assets').set('calm', new Y.Map());
 			await waitForDoc(reader.doc, (d) => d.getMap('assets').size === assetIds.length + 1, 'seed');
-			await waitForDoc(writer.doc, (d) => d.getMap('assets').has('calm'), 'seed (writer)');
+			await waitForDoc(facilitator.doc, (d) => d.getMap('assets').has('calm'), 'calm (facilitator)');
 			const calmOf = (c: Client) => c.doc.getMap<Y.Map<unknown>>('assets').get('calm')!;
 			const existingClient = facilitator.doc.clientID;
 			const ctx: Context = {
