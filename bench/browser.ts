@@ -6,9 +6,9 @@ import * as Y from 'yjs';
 import type { BrowserContext } from 'playwright-core';
 import { findChromium } from '../tests/e2e/browser.ts';
 import type { TestServer } from '../tests/helpers/test-server.ts';
-import { connectClient, createMap, withDeadline, type CreatedMap } from '../tests/helpers/sync-clients.ts';
+import { connectClient, createMap, waitForDoc, type CreatedMap } from '../tests/helpers/sync-clients.ts';
 import { ensureBuild } from '../scripts/ensure-build.js';
-import { addAssetTo, buildMapDoc } from './fixtures.ts';
+import { addAssetTo } from './fixtures.ts';
 
 const SEED_CHUNK = 1_000;
 
@@ -41,7 +41,7 @@ export async function rememberProfile(context: BrowserContext, name = 'Bench'): 
 
 export interface SeededMap {
 	map: CreatedMap;
-	/** Bytes of the seed (one Y.encodeStateAsUpdate of the whole map). */
+	/** Bytes of the seeded map (one Y.encodeStateAsUpdate of it, as a second client holds it). */
 	seedBytes: number;
 	/** Facilitator client adds the assets in chunks -> a second client holds every asset. */
 	uploadMs: number;
@@ -55,8 +55,6 @@ export interface SeededMap {
  */
 export async function seedMap(server: TestServer, count: number, title = `${count} assets`): Promise<SeededMap> {
 	const map = await createMap(server.url, { title });
-	const seed = buildMapDoc(count);
-	const seedBytes = Y.encodeStateAsUpdate(seed).byteLength;
 	const full = (doc: Y.Doc) => doc.getMap('assets').size === count;
 
 	// Like an importer: connected first, then 1,000 assets per transaction (one update each).
@@ -75,13 +73,14 @@ export async function seedMap(server: TestServer, count: number, title = `${coun
 				for (let n = start; n < Math.min(count, start + SEED_CHUNK); n++) addAssetTo(seeder.doc, n);
 			});
 		}
-		await waitForDocWithin(witness.doc, full, 'the seed to reach a second client', 120_000);
+		await waitForDoc(witness.doc, full, 'the seed to reach a second client', 120_000);
 		const uploadMs = performance.now() - uploadStart;
+		const seedBytes = Y.encodeStateAsUpdate(witness.doc).byteLength;
 
 		const freshStart = performance.now();
 		const fresh = connectClient(server.syncUrl, map.id, map.keys.viewer);
 		try {
-			await waitForDocWithin(fresh.doc, full, 'a fresh client to sync the seeded map', 120_000);
+			await waitForDoc(fresh.doc, full, 'a fresh client to sync the seeded map', 120_000);
 			return { map, seedBytes, uploadMs, freshSyncMs: performance.now() - freshStart };
 		} finally {
 			fresh.destroy();
@@ -90,17 +89,4 @@ export async function seedMap(server: TestServer, count: number, title = `${coun
 		witness.destroy();
 		seeder.destroy();
 	}
-}
-
-/** waitForDoc with a longer deadline than the tests' 15 s (a 6 MB seed on a slow machine). */
-function waitForDocWithin(doc: Y.Doc, predicate: (doc: Y.Doc) => boolean, what: string, ms: number): Promise<void> {
-	if (predicate(doc)) return Promise.resolve();
-	let handler = () => {};
-	const done = new Promise<void>((resolve) => {
-		handler = () => {
-			if (predicate(doc)) resolve();
-		};
-		doc.on('update', handler);
-	});
-	return withDeadline(done, what, ms).finally(() => doc.off('update', handler));
 }

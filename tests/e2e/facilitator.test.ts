@@ -4,28 +4,14 @@
  * field stays text on every screen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './browser.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { Page } from 'playwright-core';
+import { openSession, PHONE, type BrowserSession } from './session.ts';
 import { addAssetHere, createMapAsFacilitator, join, shareLinks, waitLive } from './workshop.ts';
 
 const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
 
-let server: TestServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const dialogs: string[] = [];
-
-async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-	const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
-	contexts.push(context);
-	const page = await context.newPage();
-	page.on('dialog', (dialog) => {
-		dialogs.push(dialog.message());
-		void dialog.dismiss();
-	});
-	return page;
-}
+let session: BrowserSession;
+const newPage: BrowserSession['newPage'] = (options) => session.newPage(options);
 
 const rowNamed = (page: Page, name: RegExp) => page.getByRole('button', { name });
 
@@ -35,19 +21,16 @@ describe('facilitator controls', () => {
 	let links: Awaited<ReturnType<typeof shareLinks>>;
 
 	beforeAll(async () => {
-		server = await startTestServer();
-		browser = await launchChromium();
+		session = await openSession();
 	});
 
 	afterAll(async () => {
-		for (const context of contexts) await context.close();
-		await browser?.close();
-		await server?.dispose();
+		await session?.dispose();
 	});
 
 	it('a partner joins by the participant link and adds an asset, hostile text in every field', async () => {
 		facilitator = await newPage();
-		await createMapAsFacilitator(facilitator, server.url, `Northside ${XSS}`, `Place ${XSS}`);
+		await createMapAsFacilitator(facilitator, session.server.url, `Northside ${XSS}`, `Place ${XSS}`);
 		links = await shareLinks(facilitator);
 		partner = await newPage();
 		await partner.goto(links.editor);
@@ -76,7 +59,7 @@ describe('facilitator controls', () => {
 			expect(await page.locator('img[src="x"]').count()).toBe(0);
 			expect(await page.evaluate(() => [...document.scripts].filter((s) => s.textContent?.includes('alert(')).length)).toBe(0);
 		}
-		expect(dialogs).toEqual([]);
+		expect(session.dialogs).toEqual([]);
 	});
 
 	it('shows people with the role from their link, not what their browser claims', async () => {
@@ -140,13 +123,13 @@ describe('facilitator controls', () => {
 		expect(await rowNamed(fresh, /Food pantry/).count()).toBe(1);
 
 		expect(joinAddress).toMatch(/\/j\/[a-z2-9]{8}$/);
-		const typed = await newPage({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true });
+		const typed = await newPage(PHONE);
 		await typed.addInitScript(() =>
 			localStorage.setItem('asset-atlas:profile', JSON.stringify({ id: 'typedtypedtyped1', name: 'Lee', affiliation: 'student' }))
 		);
 		await typed.goto(`http://${joinAddress}`);
 		await waitLive(typed);
 		expect(await typed.getByRole('button', { name: /Add asset/ }).count()).toBeGreaterThan(0);
-		expect(dialogs).toEqual([]);
+		expect(session.dialogs).toEqual([]);
 	});
 });

@@ -3,13 +3,11 @@
  * Focus follows the task: the placing bar takes it, and it comes back to "Add asset".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './browser.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { Page } from 'playwright-core';
+import { openSession, type BrowserSession } from './session.ts';
 import { createMapAsFacilitator } from './workshop.ts';
 
-let server: TestServer;
-let browser: Browser;
+let session: BrowserSession;
 
 const focused = (page: Page) =>
 	page.evaluate(() => {
@@ -28,18 +26,15 @@ async function tabTo(page: Page, matches: (f: Awaited<ReturnType<typeof focused>
 
 describe('keyboard only', () => {
 	beforeAll(async () => {
-		server = await startTestServer();
-		browser = await launchChromium();
+		session = await openSession();
 	});
 	afterAll(async () => {
-		await browser?.close();
-		await server?.dispose();
+		await session?.dispose();
 	});
 
 	it('adds an asset and opens it from the list', async () => {
-		const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-		const page = await context.newPage();
-		await createMapAsFacilitator(page, server.url, 'Keyboard map');
+		const page = await session.newPage();
+		await createMapAsFacilitator(page, session.server.url, 'Keyboard map');
 
 		// "Place here" needs the map (it places at its center): wait until it has loaded.
 		await expect.poll(() => page.getByTestId('map-canvas').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
@@ -70,6 +65,6 @@ describe('keyboard only', () => {
 		const card = page.getByTestId('asset-details');
 		await expect.poll(() => card.count()).toBe(1);
 		expect(await card.getByRole('heading').textContent()).toBe('Corner store co-op');
-		await context.close();
+		expect(session.dialogs).toEqual([]);
 	});
 });

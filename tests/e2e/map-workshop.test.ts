@@ -4,32 +4,15 @@
  * screen appear in the other's list and on its map, survive a reload, and a phone-sized
  * screen can add one too.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './browser.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import type { Page } from 'playwright-core';
+import { openSession, PHONE, type BrowserSession } from './session.ts';
 import { CATEGORY_STYLES } from '../../src/lib/doc/categories.ts';
 import { addAssetHere, join, pixelsOfColor, waitLive } from './workshop.ts';
-import { connectClient } from '../helpers/sync-clients.ts';
 import { readAllAssets } from '../../src/lib/doc/schema.ts';
 
-let server: TestServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const dialogs: string[] = [];
-
-async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-	const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
-	contexts.push(context);
-	const page = await context.newPage();
-	// Any alert/confirm would mean user text ran as code (or an unexpected prompt).
-	page.on('dialog', (dialog) => {
-		dialogs.push(dialog.message());
-		void dialog.dismiss();
-	});
-	return page;
-}
+let session: BrowserSession;
+const newPage: BrowserSession['newPage'] = (options) => session.newPage(options);
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
@@ -40,29 +23,21 @@ describe('a workshop on a shared map', () => {
 	let viewerLink = '';
 
 	beforeAll(async () => {
-		server = await startTestServer();
-		browser = await launchChromium();
+		session = await openSession();
 	});
 
 	// A failing step leaves screenshots of every open page in test-results/ to look at.
 	afterEach(async (context) => {
-		if (context.task.result?.state !== 'fail') return;
-		mkdirSync('test-results', { recursive: true });
-		let index = 0;
-		for (const browserContext of contexts) {
-			for (const page of browserContext.pages()) await page.screenshot({ path: `test-results/failure-${index++}.png` }).catch(() => {});
-		}
+		if (context.task.result?.state === 'fail') await session.screenshotAll('failure');
 	});
 
 	afterAll(async () => {
-		for (const context of contexts) await context.close();
-		await browser?.close();
-		await server?.dispose();
+		await session?.dispose();
 	});
 
 	it('a facilitator creates a map and gets the three links', async () => {
 		facilitator = await newPage();
-		await facilitator.goto(`${server.url}/`);
+		await facilitator.goto(`${session.server.url}/`);
 		await facilitator.getByLabel('Map title').fill('Eastside strengths');
 		await facilitator.getByLabel('Place').fill('Eastside');
 		await facilitator.getByRole('button', { name: 'Create map' }).click();
@@ -114,7 +89,7 @@ describe('a workshop on a shared map', () => {
 		expect(await details.textContent()).toContain('Block club');
 		expect(await details.textContent()).toContain('Fatima Facilitator');
 		await expect.poll(() => pixelsOfColor(partner, CATEGORY_STYLES.places.color), { timeout: 10_000 }).toBeGreaterThan(Math.max(before, 150));
-		expect(dialogs).toEqual([]);
+		expect(session.dialogs).toEqual([]);
 	});
 
 	it('edits by the partner reach the facilitator', async () => {
@@ -126,9 +101,7 @@ describe('a workshop on a shared map', () => {
 	});
 
 	it('dragging the marker moves the asset for everyone', async () => {
-		const url = new URL(viewerLink);
-		const mapId = url.pathname.split('/').pop()!;
-		const observer = connectClient(`${server.url.replace('http', 'ws')}/sync`, mapId, url.hash.replace('#key=', ''));
+		const observer = session.connectByLink(viewerLink);
 		try {
 			await observer.synced;
 			const lngOf = () => {
@@ -152,8 +125,7 @@ describe('a workshop on a shared map', () => {
 	});
 
 	it('an area drawn corner by corner reaches everyone as a polygon', async () => {
-		const url = new URL(viewerLink);
-		const observer = connectClient(`${server.url.replace('http', 'ws')}/sync`, url.pathname.split('/').pop()!, url.hash.replace('#key=', ''));
+		const observer = session.connectByLink(viewerLink);
 		try {
 			await observer.synced;
 			await facilitator.getByRole('button', { name: /Add asset/ }).first().click();
@@ -197,7 +169,7 @@ describe('a workshop on a shared map', () => {
 	});
 
 	it('on a 360×640 phone, a partner adds an asset', async () => {
-		const phone = await newPage({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+		const phone = await newPage({ ...PHONE, deviceScaleFactor: 2 });
 		await phone.goto(editorLink);
 		await join(phone, 'Sam on a phone', 'Student');
 		await waitLive(phone);
@@ -206,6 +178,6 @@ describe('a workshop on a shared map', () => {
 		await expect.poll(() => facilitator.getByRole('button', { name: /Youth soccer coaches/ }).count(), { timeout: 5_000 }).toBe(1);
 		await phone.getByRole('button', { name: /^List/ }).click();
 		await expect.poll(() => phone.getByRole('button', { name: /Youth soccer coaches/ }).count()).toBe(1);
-		expect(dialogs).toEqual([]);
+		expect(session.dialogs).toEqual([]);
 	});
 });

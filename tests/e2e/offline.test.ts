@@ -4,18 +4,12 @@
  * unless the facilitator locked the map meanwhile: then the phone is told, and starts over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './browser.ts';
-import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { connectClient, waitForDoc } from '../helpers/sync-clients.ts';
+import type { BrowserContext, Page } from 'playwright-core';
+import { waitForDoc } from '../helpers/sync-clients.ts';
+import { openSession, PHONE, type BrowserSession } from './session.ts';
 import { addAssetHere, createMapAsFacilitator, join, shareLinks, waitLive } from './workshop.ts';
 
-const mapIdOf = (link: string) => new URL(link).pathname.split('/').at(-1)!;
-const keyOf = (link: string) => new URLSearchParams(new URL(link).hash.slice(1)).get('key')!;
-
-let server: TestServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
+let session: BrowserSession;
 
 describe('working offline', () => {
 	let facilitator: Page;
@@ -24,26 +18,20 @@ describe('working offline', () => {
 	let viewerLink: string;
 
 	beforeAll(async () => {
-		server = await startTestServer();
-		browser = await launchChromium();
+		session = await openSession();
 	});
 
 	afterAll(async () => {
-		for (const context of contexts) await context.close();
-		await browser?.close();
-		await server?.dispose();
+		await session?.dispose();
 	});
 
 	it('edits made offline are counted, kept, and synced when the network returns', async () => {
-		const facilitatorContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-		contexts.push(facilitatorContext);
-		facilitator = await facilitatorContext.newPage();
-		await createMapAsFacilitator(facilitator, server.url, 'Riverside assets');
+		facilitator = await session.newPage();
+		await createMapAsFacilitator(facilitator, session.server.url, 'Riverside assets');
 		const { editor, viewer } = await shareLinks(facilitator);
 		viewerLink = viewer;
 
-		phoneContext = await browser.newContext({ viewport: { width: 360, height: 640 }, isMobile: true, hasTouch: true });
-		contexts.push(phoneContext);
+		phoneContext = await session.newContext(PHONE);
 		phone = await phoneContext.newPage();
 		await phone.goto(editor);
 		await join(phone, 'Dee', 'Community member');
@@ -70,7 +58,7 @@ describe('working offline', () => {
 		await facilitator.getByRole('button', { name: 'Lock map' }).click();
 		// The lock must be on the server before the phone's edit arrives: watch for it with a
 		// stock client (the server broadcasts only what it has stored).
-		const watcher = connectClient(server.syncUrl, mapIdOf(viewerLink), keyOf(viewerLink));
+		const watcher = session.connectByLink(viewerLink);
 		try {
 			await waitForDoc(watcher.doc, (doc) => doc.getMap('meta').get('locked') === true, 'the lock to reach the server');
 		} finally {

@@ -88,7 +88,8 @@ export class TestNetwork {
 	}
 }
 
-function sortKeys(value: unknown): unknown {
+/** Object keys in a fixed order, so two equal documents serialize to the same JSON. */
+export function sortKeys(value: unknown): unknown {
 	if (Array.isArray(value)) return value.map(sortKeys);
 	if (value && typeof value === 'object') {
 		return Object.fromEntries(

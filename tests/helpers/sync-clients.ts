@@ -94,7 +94,7 @@ export function withDeadline<T>(promise: Promise<T>, what: string, ms = DEFAULT_
 }
 
 /** Resolves once predicate(doc) holds, re-checking on every doc update. */
-export function waitForDoc(doc: Y.Doc, predicate: (doc: Y.Doc) => boolean, what = 'document state'): Promise<void> {
+export function waitForDoc(doc: Y.Doc, predicate: (doc: Y.Doc) => boolean, what = 'document state', ms = DEFAULT_DEADLINE_MS): Promise<void> {
 	if (predicate(doc)) return Promise.resolve();
 	let handler = () => {};
 	const done = new Promise<void>((resolve) => {
@@ -103,7 +103,7 @@ export function waitForDoc(doc: Y.Doc, predicate: (doc: Y.Doc) => boolean, what 
 		};
 		doc.on('update', handler);
 	});
-	return withDeadline(done, what).finally(() => doc.off('update', handler));
+	return withDeadline(done, what, ms).finally(() => doc.off('update', handler));
 }
 
 /** Polls until check() is true; for conditions that have no event to listen to. */

@@ -9,6 +9,7 @@ import * as encoding from 'lib0/encoding';
 import WebSocket from 'ws';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
+import { sortKeys } from './connected-docs.ts';
 import { requestFullState, waitForOpen, withDeadline } from './sync-clients.ts';
 
 export const MESSAGE_SYNC = 0;
@@ -121,16 +122,4 @@ export function canonical(doc: Y.Doc, without: string[] = []): string {
 	const json = doc.toJSON() as Record<string, unknown>;
 	for (const name of without) delete json[name];
 	return JSON.stringify(sortKeys(json));
-}
-
-function sortKeys(value: unknown): unknown {
-	if (Array.isArray(value)) return value.map(sortKeys);
-	if (value && typeof value === 'object') {
-		return Object.fromEntries(
-			Object.keys(value)
-				.sort()
-				.map((key) => [key, sortKeys((value as Record<string, unknown>)[key])])
-		);
-	}
-	return value;
 }
