@@ -21,7 +21,7 @@ import {
 	encodeSyncStep2,
 	encodeSyncUpdate,
 	parseMessage
-} from './protocol.ts';
+} from './room/protocol.ts';
 
 /** Who a connection says it is (query params), stamped onto its presence by the server. */
 export interface Identity {

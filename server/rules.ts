@@ -13,7 +13,7 @@
  */
 import * as Y from 'yjs';
 import type { Role } from '../src/lib/doc/model.ts';
-import { UpdateMalformed, UpdateTooLarge, measureUpdate } from './update-shape.ts';
+import { UpdateMalformed, UpdateTooLarge, measureUpdate } from './room/update-shape.ts';
 
 /** Root maps holding entities (one nested Y.Map per entity, keyed by id). */
 const ENTITY_ROOTS = new Set(['assets', 'goals', 'links']);

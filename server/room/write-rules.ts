@@ -1,0 +1,76 @@
+/**
+ * Who may make which change to a map's document (server/RULES.md, "Roles × document").
+ *
+ * The write gate (write-gate.ts) turns an update into the list of changes applying it
+ * would make; this table judges each change. Keeping the two apart lets the differential
+ * test compute the changes a second way (by really applying the update to a copy) and
+ * judge them with this same table.
+ */
+import type { Role } from '../../src/lib/doc/model.ts';
+
+/**
+ * Where a value lives: the keys from a root map down to the type that holds it. `null`
+ * stands for a list position (an item without a key).
+ */
+export type Path = (string | null)[];
+
+/**
+ * create / replace / delete: a key gets a value, a new value, or loses its value.
+ * insert / remove: a list position gains or loses a live item.
+ * store: the update adds content that nobody will see (a set that loses to a concurrent
+ *   one, an item born deleted, a garbage-collected range): it still grows the stored
+ *   document and advances the sender's clock, so it is a write like any other.
+ */
+export type ChangeOp = 'create' | 'replace' | 'delete' | 'insert' | 'remove' | 'store';
+
+export interface Change {
+	op: ChangeOp;
+	/** The type holding the changed key or list; null for content with no place (GC ranges). */
+	parent: Path | null;
+	/** The key within `parent`; null for a list position (and for content with no place). */
+	key: string | null;
+}
+
+/** Root maps holding entries (one nested Y.Map per entry, keyed by id). */
+export const ENTRY_ROOTS: ReadonlySet<string> = new Set(['assets', 'goals', 'links']);
+/** Fields of an entry only a facilitator may write, per root map. */
+const FACILITATOR_FIELDS: Record<string, ReadonlySet<string>> = { assets: new Set(['hidden']) };
+
+export interface WriteContext {
+	role: Role;
+	/** meta.locked in the server's document: then only the facilitator writes. */
+	locked: boolean;
+}
+
+/** Names from an update end up in logs and close reasons: quoted, short, one line. */
+export function quote(name: string | null): string {
+	if (name === null) return 'a list position';
+	return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+}
+
+/** Why `context` may not make `change`, or null if it may. */
+export function refusalFor(context: WriteContext, change: Change): string | null {
+	if (context.role === 'viewer') return 'viewers are read-only';
+	if (context.role === 'facilitator') return null;
+	if (context.locked) return 'map is locked';
+	return editorRefusal(change);
+}
+
+function editorRefusal({ op, parent, key }: Change): string | null {
+	// Content with no place (a GC range from the editor's own history) changes nothing anyone sees.
+	if (parent === null) return null;
+	const root = parent[0];
+	if (root === 'meta') return 'meta is facilitator-only';
+	if (root === null || !ENTRY_ROOTS.has(root)) return `root ${quote(root)} is not writable`;
+	if (parent.length === 1) {
+		if (key === null) return 'entries must be keyed';
+		// A new entry is fine. Replacing, deleting, or racing a set against an existing entry
+		// would erase someone's work: soft delete is the `deletedAt` field.
+		if (op === 'create') return null;
+		return `${op === 'store' ? 'writing over' : `${op === 'replace' ? 'replacing' : 'deleting'}`} a whole entry is facilitator-only`;
+	}
+	const field = parent.length === 2 ? key : parent[2];
+	if (field === null) return 'entry fields must be keyed';
+	if (FACILITATOR_FIELDS[root]?.has(field)) return `${root}.*.${field} is facilitator-only`;
+	return null;
+}
