@@ -1,12 +1,12 @@
 /**
- * server/update-shape.ts must read updates exactly as Yjs's V1 reader does (never
+ * server/room/update-shape.ts must read updates exactly as Yjs's V1 reader does (never
  * refusing what Yjs reads, counting what Yjs would build) and stop at its limits before
  * reading what lies beyond them.
  */
 import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { UPDATE_LIMITS, UpdateMalformed, UpdateTooLarge, measureUpdate } from '../../server/update-shape.ts';
+import { UPDATE_LIMITS, UpdateMalformed, UpdateTooLarge, measureUpdate } from '../../server/room/update-shape.ts';
 import { seededRandom } from '../helpers/connected-docs.ts';
 import { v1Bombs, v2Bomb } from '../helpers/hostile-updates.ts';
 
@@ -49,7 +49,6 @@ function everythingDoc(): { doc: Y.Doc; updates: Uint8Array[] } {
 	const array = doc.getArray<unknown>('array');
 	array.insert(0, [1, 'two', { three: 3 }, new Y.Array()]);
 	array.delete(1, 1);
-	map.set('subdoc', new Y.Doc({ guid: 'sub-guid' }));
 	for (let i = 0; i < 20; i++) map.set('overwritten', i);
 	map.delete('undef');
 	return { doc, updates };
@@ -73,6 +72,27 @@ describe('measureUpdate', () => {
 			expect({ structs: shape.structs, deleteRanges: shape.deleteRanges }).toEqual(expected);
 		}
 		expect(measureUpdate(Y.encodeStateAsUpdate(doc)).values).toBeGreaterThan(20);
+	});
+
+	it('refuses subdocuments and a client written in two groups, which Yjs would read', () => {
+		const doc = new Y.Doc();
+		doc.getMap('map').set('subdoc', new Y.Doc({ guid: 'sub-guid' }));
+		const subdoc = Y.encodeStateAsUpdate(doc);
+		expect(decoded(subdoc)).toEqual({ structs: 1, deleteRanges: 0 });
+		expect(() => measureUpdate(subdoc)).toThrow(/subdocuments/);
+
+		const group = (clock: number) => {
+			const encoder = encoding.createEncoder();
+			encoding.writeVarUint(encoder, 1); // one struct
+			encoding.writeVarUint(encoder, 9); // client 9
+			encoding.writeVarUint(encoder, clock);
+			encoding.writeUint8(encoder, 0); // GC
+			encoding.writeVarUint(encoder, 1);
+			return encoding.toUint8Array(encoder);
+		};
+		const twice = Uint8Array.from([2, ...group(0), ...group(5), 0]);
+		expect(decoded(twice)).toEqual({ structs: 2, deleteRanges: 0 });
+		expect(() => measureUpdate(twice)).toThrow(/two groups/);
 	});
 
 	it('reads a legacy JSON content item like Yjs does', () => {
