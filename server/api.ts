@@ -8,7 +8,7 @@ import { isMapId, newMapId } from '../src/lib/doc/ids.ts';
 import type { Role } from '../src/lib/doc/model.ts';
 import { initMap } from '../src/lib/doc/mutations.ts';
 import { InvalidInputError, isRecord } from '../src/lib/doc/validate.ts';
-import { deriveKey, hashKey, hashKeys, keysFor, newFacilitatorKey, roleForKey, type Keys } from './auth.ts';
+import { FIRST_GENERATIONS, deriveKey, hashKey, hashKeys, keysFor, newFacilitatorKey, roleForKey, type Keys } from './auth.ts';
 import type { AtlasConfig } from './config.ts';
 import { readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
@@ -16,7 +16,8 @@ import { JoinCodes } from './join-codes.ts';
 import { sleep, type FailureLimiter } from './limits.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
 import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from './persistence/doc-store.ts';
-import type { Logger } from './rooms.ts';
+import { JOURNAL_KINDS, type JournalKind } from './room/journal.ts';
+import type { Logger } from './room/runner.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const SERVER_ORIGIN = 'asset-atlas:server';
@@ -29,7 +30,7 @@ export interface ApiContext {
 	/** Failed keys and join codes per address (server/limits.ts). */
 	failures: FailureLimiter;
 	/** Called after a role's key changed, to close every socket still using the old one. */
-	onKeyRotated(mapId: string, role: 'editor' | 'viewer', generation: number): void;
+	onKeyRotated(mapId: string, role: Role, generation: number): void;
 }
 
 export function remoteAddress(req: IncomingMessage): string {
@@ -75,14 +76,15 @@ async function createMap(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
 
 	for (let attempt = 0; attempt < 5; attempt++) {
 		const id = newMapId();
-		const keys = keysFor(facilitatorKey, id, 0);
+		const keys = keysFor(facilitatorKey, id, FIRST_GENERATIONS);
 		const record: MapRecord = {
 			id,
 			title: String(meta.get('title') ?? ''),
 			place: String(meta.get('place') ?? ''),
 			createdAt,
 			keyHashes: hashKeys(keys),
-			keyGenerations: { editor: 0, viewer: 0 }
+			keyGenerations: { ...FIRST_GENERATIONS },
+			linkSecret: null
 		};
 		try {
 			await ctx.store.createMap(record);
@@ -144,8 +146,19 @@ async function ensureJoinCode(ctx: ApiContext, record: MapRecord, editorKey: str
 	throw new Error('could not find a free join code');
 }
 
+/**
+ * The secret the shared keys derive from: the map's first facilitator key, filed sealed
+ * once the facilitator key has been replaced (server/auth.ts).
+ */
+function linkSecretOf(ctx: ApiContext, record: MapRecord, facilitatorKey: string): string {
+	if (record.linkSecret === null) return facilitatorKey;
+	const secret = ctx.joinCodes.openLinkSecret(record.id, record.linkSecret);
+	if (secret === null) throw new Error('the link secret cannot be opened with this server secret');
+	return secret;
+}
+
 async function shareInfo(ctx: ApiContext, origin: string, record: MapRecord, facilitatorKey: string) {
-	const keys = keysFor(facilitatorKey, record.id, record.keyGenerations);
+	const keys = keysFor(facilitatorKey, record.id, record.keyGenerations, linkSecretOf(ctx, record, facilitatorKey));
 	const code = await ensureJoinCode(ctx, record, keys.editor);
 	return { links: linksFor(origin, record.id, keys), join: { code, url: `${origin}/j/${code}` } };
 }
@@ -159,7 +172,11 @@ async function links(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
 	sendJson(res, 200, await shareInfo(ctx, origin, auth.record, auth.key));
 }
 
-/** Replaces the editor or viewer key; sockets on the old key are closed at once (4401). */
+/**
+ * Replaces one role's key; sockets on the old key are closed at once (4401). A new
+ * facilitator key is random (the answer is the only place it is ever shown); the shared
+ * keys keep deriving from the link secret, so replacing it leaves participant links alone.
+ */
 async function rotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
 	if (!isAllowedOrigin(req, ctx.config)) {
 		req.resume();
@@ -176,20 +193,68 @@ async function rotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 	const body = await readJsonBody(req, MAX_BODY_BYTES);
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
 	const role = isRecord(body.value) ? body.value.role : undefined;
-	if (role !== 'editor' && role !== 'viewer') return sendError(res, 400, 'role must be "editor" or "viewer"');
+	if (role !== 'facilitator' && role !== 'editor' && role !== 'viewer') {
+		return sendError(res, 400, 'role must be "facilitator", "editor" or "viewer"');
+	}
 	const record = auth.record;
 	const from = record.keyGenerations[role];
-	const newKey = deriveKey(auth.key, role, record.id, from + 1);
-	if (!(await ctx.store.rotateKey(record.id, role, from, hashKey(newKey)))) {
+	const linkSecret = linkSecretOf(ctx, record, auth.key);
+	const newKey = role === 'facilitator' ? newFacilitatorKey() : deriveKey(linkSecret, role, record.id, from + 1);
+	const sealed = role === 'facilitator' && record.linkSecret === null ? ctx.joinCodes.sealLinkSecret(record.id, linkSecret) : undefined;
+	if (!(await ctx.store.rotateKey(record.id, role, from, hashKey(newKey), sealed))) {
 		return sendError(res, 409, 'the link was replaced at the same time; try again');
 	}
 	ctx.onKeyRotated(record.id, role, from + 1);
 	const updated: MapRecord = {
 		...record,
 		keyHashes: { ...record.keyHashes, [role]: hashKey(newKey) },
-		keyGenerations: { ...record.keyGenerations, [role]: from + 1 }
+		keyGenerations: { ...record.keyGenerations, [role]: from + 1 },
+		linkSecret: record.linkSecret ?? sealed ?? null
 	};
-	sendJson(res, 200, await shareInfo(ctx, origin, updated, auth.key));
+	sendJson(res, 200, await shareInfo(ctx, origin, updated, role === 'facilitator' ? newKey : auth.key));
+}
+
+const MAX_HISTORY_LIMIT = 200;
+const DEFAULT_HISTORY_LIMIT = 50;
+
+/**
+ * GET /api/maps/<id>/history?entry=&kind=&before=&limit= (any role): the journal, newest
+ * first. `next` is the cursor for the following page (records never move between pages:
+ * the cursor is a position in the journal, not an offset).
+ */
+async function history(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	const auth = await authorize(ctx, req, res, mapId);
+	if (!auth) return;
+	const params = new URL(req.url ?? '/', 'http://placeholder').searchParams;
+	const entry = params.get('entry') ?? undefined;
+	if (entry !== undefined && (entry.length === 0 || entry.length > 200)) return sendError(res, 400, 'entry must be an id');
+	const kind = params.get('kind') ?? undefined;
+	if (kind !== undefined && !(JOURNAL_KINDS as readonly string[]).includes(kind)) return sendError(res, 400, `kind must be one of ${JOURNAL_KINDS.join(', ')}`);
+	const before = params.get('before');
+	if (before !== null && !/^[1-9]\d{0,15}$/.test(before)) return sendError(res, 400, 'before must be a cursor from "next"');
+	const limitText = params.get('limit');
+	if (limitText !== null && !/^\d{1,4}$/.test(limitText)) return sendError(res, 400, 'limit must be a number');
+	const limit = Math.min(MAX_HISTORY_LIMIT, Math.max(1, limitText === null ? DEFAULT_HISTORY_LIMIT : Number(limitText)));
+	const rows = await ctx.store.readJournal(mapId, {
+		entry,
+		kind: kind as JournalKind | undefined,
+		before: before === null ? undefined : Number(before),
+		limit: limit + 1
+	});
+	const page = rows.slice(0, limit);
+	sendJson(res, 200, {
+		entries: page.map(({ at, role, name, affiliation, collection, entry: id, kind: what, fields }) => ({
+			at,
+			role,
+			name,
+			affiliation,
+			collection,
+			entry: id,
+			kind: what,
+			fields
+		})),
+		next: rows.length > limit ? String(page[page.length - 1].seq) : null
+	});
 }
 
 /** The body of the 404 for an unknown join code: plain, tiny, no scripts. */
@@ -239,6 +304,7 @@ const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps\/([^/]+)\/access$/, methods: { GET: access } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/links$/, methods: { GET: links } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/rotate$/, methods: { POST: rotate } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/history$/, methods: { GET: history } },
 	{
 		pattern: /^\/api\/config$/,
 		methods: { GET: async (ctx, _req, res) => sendJson(res, 200, { basemapStyleUrl: ctx.config.basemapStyleUrl }) }

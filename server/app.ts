@@ -12,7 +12,8 @@ import { JoinCodes, loadServerSecret } from './join-codes.ts';
 import { FailureLimiter } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
-import { Rooms, type Logger, type Timing } from './rooms.ts';
+import { RoomRegistry } from './room/registry.ts';
+import type { Logger, Timing } from './room/runner.ts';
 import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget } from './sync-server.ts';
 
 export interface AtlasServerOptions {
@@ -23,6 +24,10 @@ export interface AtlasServerOptions {
 	/** 32 bytes; by default read from (or created at) `${dataDir}/server-secret`. */
 	serverSecret?: Uint8Array;
 	maxDocBytes?: number;
+	/** How often presence is relayed (room/runner.ts). */
+	presenceTickMs?: number;
+	/** How long a room stays loaded after its last connection leaves. */
+	unloadGraceMs?: number;
 	/** Per-connection message budget (server/limits.ts has the defaults and why). */
 	messageBudget?: MessageBudget;
 	/** Told how long each message's handling and each commit took, in ms (diagnostics, tests). */
@@ -37,7 +42,7 @@ export interface AtlasServer {
 	close(): Promise<void>;
 	readonly store: DocStore;
 	/** Open rooms, for tests and diagnostics. */
-	readonly rooms: { readonly size: number; has(mapId: string): boolean };
+	readonly rooms: Pick<RoomRegistry, 'size' | 'has' | 'room'>;
 }
 
 function pathnameOf(req: IncomingMessage): string | null {
@@ -52,11 +57,13 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 	const ownsStore = options.store === undefined;
 	const store = options.store ?? createSqliteStore(config.dataDir);
 	const logger = options.logger ?? console;
-	const rooms = new Rooms({
+	const rooms = new RoomRegistry({
 		store,
 		logger,
 		compactThreshold: options.compactThreshold,
 		maxDocBytes: options.maxDocBytes,
+		presenceTickMs: options.presenceTickMs,
+		unloadGraceMs: options.unloadGraceMs,
 		onTiming: options.onTiming
 	});
 	// One limiter for bad keys and bad join codes, over HTTP and WebSocket alike.
@@ -68,7 +75,7 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		logger,
 		failures,
 		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),
-		onKeyRotated: (mapId, role, generation) => sync.revoke(mapId, role, generation)
+		onKeyRotated: (mapId, role, generation) => rooms.revoke(mapId, role, generation)
 	};
 	let closed: Promise<void> | null = null;
 	const cspAdditions = cspAdditionsFor(config);

@@ -1,8 +1,10 @@
 /**
- * Capability keys. Only the facilitator key is random; the editor and viewer keys are
- * derived from it, so a facilitator on any device can get every link back while the
- * server keeps nothing but hashes. Bumping the generation (key rotation) changes the
- * derived keys without touching the facilitator key.
+ * Capability keys. The facilitator key is random; the editor and viewer keys are derived
+ * from the map's link secret, so a facilitator on any device can get every link back
+ * while the server keeps nothing but hashes. The link secret is the map's first
+ * facilitator key; when the facilitator key is replaced, the server files the link secret
+ * sealed with its own secret (server/join-codes.ts), so participant links survive.
+ * Bumping a role's generation (key rotation) changes that role's key alone.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Role } from '../src/lib/doc/model.ts';
@@ -17,22 +19,25 @@ export function newFacilitatorKey(): string {
 	return randomBytes(24).toString('base64url');
 }
 
-export function deriveKey(facilitatorKey: string, role: 'editor' | 'viewer', mapId: string, generation: number): string {
-	return createHmac('sha256', facilitatorKey).update(`${role}:${mapId}:${generation}`).digest('base64url');
+export function deriveKey(linkSecret: string, role: 'editor' | 'viewer', mapId: string, generation: number): string {
+	return createHmac('sha256', linkSecret).update(`${role}:${mapId}:${generation}`).digest('base64url');
 }
 
-/** Each shared role has its own generation, so replacing the viewer link keeps the editor link. */
+/** Each role has its own generation, so replacing one link keeps the others. */
 export interface Generations {
+	facilitator: number;
 	editor: number;
 	viewer: number;
 }
 
-export function keysFor(facilitatorKey: string, mapId: string, generation: number | Generations): Keys {
-	const generations = typeof generation === 'number' ? { editor: generation, viewer: generation } : generation;
+export const FIRST_GENERATIONS: Generations = { facilitator: 0, editor: 0, viewer: 0 };
+
+/** Every role's key; `linkSecret` defaults to the facilitator key (a map whose facilitator key was never replaced). */
+export function keysFor(facilitatorKey: string, mapId: string, generations: Generations, linkSecret = facilitatorKey): Keys {
 	return {
 		facilitator: facilitatorKey,
-		editor: deriveKey(facilitatorKey, 'editor', mapId, generations.editor),
-		viewer: deriveKey(facilitatorKey, 'viewer', mapId, generations.viewer)
+		editor: deriveKey(linkSecret, 'editor', mapId, generations.editor),
+		viewer: deriveKey(linkSecret, 'viewer', mapId, generations.viewer)
 	};
 }
 

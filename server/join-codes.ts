@@ -76,20 +76,37 @@ export class JoinCodes {
 	}
 
 	seal(mapId: string, editorKey: string): Uint8Array {
-		const iv = randomBytes(IV_BYTES);
-		const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
-		cipher.setAAD(Buffer.from(mapId));
-		const body = Buffer.concat([cipher.update(editorKey, 'utf8'), cipher.final()]);
-		return new Uint8Array(Buffer.concat([iv, cipher.getAuthTag(), body]));
+		return this.sealFor(mapId, editorKey);
 	}
 
 	/** The sealed editor key, or null if it was not sealed by us for this map. */
 	open(mapId: string, sealed: Uint8Array): string | null {
+		return this.openFor(mapId, sealed);
+	}
+
+	/** Seals a map's link secret (server/auth.ts); bound to the map and to this purpose. */
+	sealLinkSecret(mapId: string, secret: string): Uint8Array {
+		return this.sealFor(`link-secret:${mapId}`, secret);
+	}
+
+	openLinkSecret(mapId: string, sealed: Uint8Array): string | null {
+		return this.openFor(`link-secret:${mapId}`, sealed);
+	}
+
+	private sealFor(context: string, text: string): Uint8Array {
+		const iv = randomBytes(IV_BYTES);
+		const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
+		cipher.setAAD(Buffer.from(context));
+		const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+		return new Uint8Array(Buffer.concat([iv, cipher.getAuthTag(), body]));
+	}
+
+	private openFor(context: string, sealed: Uint8Array): string | null {
 		if (sealed.length <= IV_BYTES + TAG_BYTES) return null;
 		try {
 			const bytes = Buffer.from(sealed);
 			const decipher = createDecipheriv('aes-256-gcm', this.sealKey, bytes.subarray(0, IV_BYTES));
-			decipher.setAAD(Buffer.from(mapId));
+			decipher.setAAD(Buffer.from(context));
 			decipher.setAuthTag(bytes.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
 			return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
 		} catch {

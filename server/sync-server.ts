@@ -11,19 +11,14 @@ import { isMapId } from '../src/lib/doc/ids.ts';
 import { AFFILIATIONS, type Affiliation, type Role } from '../src/lib/doc/model.ts';
 import { roleForKey } from './auth.ts';
 import type { AtlasConfig } from './config.ts';
+import { CLOSE } from '../src/lib/sync/close-codes.ts';
 import { FailureLimiter, TokenBucket, sleep } from './limits.ts';
 import { isAllowedOrigin } from './origin.ts';
 import type { DocStore } from './persistence/doc-store.ts';
-import {
-	CLOSE_FORBIDDEN_ORIGIN,
-	CLOSE_MALFORMED,
-	CLOSE_RATE_LIMITED,
-	CLOSE_UNAUTHORIZED,
-	type Connection,
-	type Identity,
-	type Logger,
-	type Rooms
-} from './rooms.ts';
+import { deviceIdFor } from './room/client-ids.ts';
+import type { Identity } from './room/core.ts';
+import type { KeyedConnection, RoomRegistry } from './room/registry.ts';
+import type { Logger } from './room/runner.ts';
 
 /**
  * Measured: the first sync of a 10,000-asset map shaped like shared/DESIGN.md encodes to
@@ -34,7 +29,6 @@ export const MAX_PAYLOAD_BYTES = 24 * 1024 * 1024;
 
 /** A client this far behind on reading is not coming back; dropping it protects memory. */
 const MAX_BUFFERED_BYTES = 4 * MAX_PAYLOAD_BYTES;
-const CLOSE_TOO_SLOW = 1013;
 
 const SYNC_PATH = /^\/sync(\/|$)/;
 
@@ -63,6 +57,7 @@ export function identityOf(params: URLSearchParams): Identity {
 	const session = params.get('session');
 	return {
 		session: session !== null && SESSION_PATTERN.test(session) ? session : null,
+		device: deviceIdFor(params.get('device')),
 		name: [...name].slice(0, MAX_NAME_LENGTH).join(''),
 		affiliation: (AFFILIATIONS as readonly unknown[]).includes(affiliation) ? (affiliation as Affiliation) : 'other'
 	};
@@ -78,20 +73,24 @@ function toBytes(data: RawData): Uint8Array {
 	return data;
 }
 
-class SocketConnection implements Connection {
+class SocketConnection implements KeyedConnection {
 	constructor(
 		private readonly ws: WebSocket,
 		readonly role: Role,
 		readonly identity: Identity,
 		readonly mapId: string,
-		/** The generation of the role's key this socket authenticated with (facilitator: 0). */
-		readonly generation: number
+		/** The generation of the role's key this socket authenticated with. */
+		readonly keyGeneration: number
 	) {}
+
+	get bufferedBytes(): number {
+		return this.ws.bufferedAmount;
+	}
 
 	send(message: Uint8Array): void {
 		if (this.ws.readyState !== this.ws.OPEN) return;
 		if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-			this.close(CLOSE_TOO_SLOW, 'client too slow');
+			this.close(CLOSE.tooSlow, 'client too slow');
 			return;
 		}
 		this.ws.send(message);
@@ -119,7 +118,7 @@ export interface MessageBudget {
 export interface SyncServerContext {
 	config: AtlasConfig;
 	store: DocStore;
-	rooms: Rooms;
+	rooms: RoomRegistry;
 	logger: Logger;
 	failures: FailureLimiter;
 	/** Per-connection message budget; tests pass a small one. */
@@ -131,10 +130,6 @@ export function createSyncServer(ctx: SyncServerContext) {
 	// Like every other response (server/http/security-headers.ts).
 	wss.on('headers', (headers) => headers.push('Referrer-Policy: no-referrer'));
 	let closing = false;
-	/** Open connections per map, for closing the ones whose key was replaced. */
-	const byMap = new Map<string, Set<SocketConnection>>();
-	/** Latest known key generation per map and role, bumped by rotation. */
-	const revoked = new Map<string, { editor: number; viewer: number }>();
 
 	function acceptAndClose(req: IncomingMessage, socket: Duplex, head: Buffer, code: number, reason: string): void {
 		wss.handleUpgrade(req, socket, head, (ws) => {
@@ -143,23 +138,14 @@ export function createSyncServer(ctx: SyncServerContext) {
 		});
 	}
 
-	function isRevoked(conn: SocketConnection): boolean {
-		if (conn.role === 'facilitator') return false;
-		const latest = revoked.get(conn.mapId);
-		return latest !== undefined && latest[conn.role] > conn.generation;
-	}
-
 	function attach(ws: WebSocket, mapId: string, role: Role, identity: Identity, generation: number): void {
 		const conn = new SocketConnection(ws, role, identity, mapId, generation);
 		// The key may have been replaced while we looked it up.
-		if (isRevoked(conn)) {
+		if (ctx.rooms.isRevoked(mapId, role, generation)) {
 			ws.on('error', () => {});
-			ws.close(CLOSE_UNAUTHORIZED, 'key replaced');
+			ws.close(CLOSE.unauthorized, 'key replaced');
 			return;
 		}
-		const open = byMap.get(mapId) ?? new Set();
-		open.add(conn);
-		byMap.set(mapId, open);
 		const room = ctx.rooms.join(mapId, conn);
 		const bucket = new TokenBucket(ctx.messageBudget?.rate, ctx.messageBudget?.burst);
 		const backlog: Uint8Array[] = [];
@@ -177,7 +163,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 			if (performance.now() - throttledSince > (ctx.messageBudget?.graceMs ?? THROTTLE_GRACE_MS)) {
 				backlog.length = 0;
 				ctx.logger.warn(`map ${mapId}: closing a socket that stayed over its message budget`);
-				conn.close(CLOSE_RATE_LIMITED, 'too many messages');
+				conn.close(CLOSE.rateLimited, 'too many messages');
 				return;
 			}
 			timer = setTimeout(drain, Math.max(bucket.waitMs(), 10));
@@ -190,7 +176,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 		ws.on('message', (data, isBinary) => {
 			if (ws.readyState !== ws.OPEN) return; // closing: nothing more from it counts
 			if (!isBinary) {
-				conn.close(CLOSE_MALFORMED, 'binary messages only');
+				conn.close(CLOSE.malformed, 'binary messages only');
 				return;
 			}
 			const bytes = toBytes(data);
@@ -205,7 +191,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 			if (backlog.length > MAX_BACKLOG) {
 				backlog.length = 0;
 				ctx.logger.warn(`map ${mapId}: closing a socket whose message backlog overflowed`);
-				conn.close(CLOSE_RATE_LIMITED, 'too many messages');
+				conn.close(CLOSE.rateLimited, 'too many messages');
 				return;
 			}
 			timer ??= setTimeout(drain, Math.max(bucket.waitMs(), 10));
@@ -213,8 +199,6 @@ export function createSyncServer(ctx: SyncServerContext) {
 		ws.on('close', () => {
 			if (timer) clearTimeout(timer);
 			backlog.length = 0;
-			open.delete(conn);
-			if (open.size === 0 && byMap.get(mapId) === open) byMap.delete(mapId);
 			room.leave(conn);
 		});
 	}
@@ -227,14 +211,14 @@ export function createSyncServer(ctx: SyncServerContext) {
 		}
 		const { pathname, key, identity } = syncPathOf(req);
 		const mapId = pathname.replace(SYNC_PATH, '');
-		if (!isAllowedOrigin(req, ctx.config)) return acceptAndClose(req, socket, head, CLOSE_FORBIDDEN_ORIGIN, 'origin not allowed');
-		if (!isMapId(mapId)) return acceptAndClose(req, socket, head, CLOSE_MALFORMED, 'malformed map id');
+		if (!isAllowedOrigin(req, ctx.config)) return acceptAndClose(req, socket, head, CLOSE.forbiddenOrigin, 'origin not allowed');
+		if (!isMapId(mapId)) return acceptAndClose(req, socket, head, CLOSE.malformed, 'malformed map id');
 		let role: Role | null = null;
 		let generation = 0;
 		try {
 			const record = await ctx.store.getMap(mapId);
 			role = record ? roleForKey(record.keyHashes, key) : null;
-			if (record && role && role !== 'facilitator') generation = record.keyGenerations[role];
+			if (record && role) generation = record.keyGenerations[role];
 		} catch (error) {
 			ctx.logger.error(`map ${mapId}: key lookup failed: ${error instanceof Error ? error.message : String(error)}`);
 			socket.destroy();
@@ -245,7 +229,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 			const delay = ctx.failures.fail(req.socket.remoteAddress ?? 'unknown');
 			await sleep(delay);
 			if (socket.destroyed) return;
-			return acceptAndClose(req, socket, head, CLOSE_UNAUTHORIZED, 'unauthorized');
+			return acceptAndClose(req, socket, head, CLOSE.unauthorized, 'unauthorized');
 		}
 		const granted = role;
 		wss.handleUpgrade(req, socket, head, (ws) => attach(ws, mapId, granted, identity, generation));
@@ -257,15 +241,6 @@ export function createSyncServer(ctx: SyncServerContext) {
 				ctx.logger.error(`upgrade failed: ${error instanceof Error ? error.message : String(error)}`);
 				socket.destroy();
 			});
-		},
-		/** Closes (4401) every socket of this map that authenticated with an older key of `role`. */
-		revoke(mapId: string, role: 'editor' | 'viewer', generation: number): void {
-			const latest = revoked.get(mapId) ?? { editor: 0, viewer: 0 };
-			latest[role] = Math.max(latest[role], generation);
-			revoked.set(mapId, latest);
-			for (const conn of byMap.get(mapId) ?? []) {
-				if (isRevoked(conn)) conn.close(CLOSE_UNAUTHORIZED, 'key replaced');
-			}
 		},
 		async close(): Promise<void> {
 			closing = true;

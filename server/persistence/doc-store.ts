@@ -3,7 +3,10 @@
  * checks). Methods are async even where SQLite is synchronous, so a networked backend
  * such as PostgreSQL can slot in without touching the rooms.
  */
+import type { Role } from '../../src/lib/doc/model.ts';
 import type { Generations, KeyHashes } from '../auth.ts';
+import type { ClientOwner } from '../room/client-ids.ts';
+import type { JournalKind, JournalRecord } from '../room/journal.ts';
 
 export interface MapRecord {
 	id: string;
@@ -11,8 +14,36 @@ export interface MapRecord {
 	place: string;
 	createdAt: number;
 	keyHashes: KeyHashes;
-	/** Bumped by key rotation, separately per shared role. */
+	/** Bumped by key rotation, separately per role. */
 	keyGenerations: Generations;
+	/**
+	 * The secret the editor and viewer keys are derived from, sealed with the server
+	 * secret (server/auth.ts). Null while it is still the map's first facilitator key: it
+	 * is sealed and stored the first time the facilitator key is replaced, so replacing the
+	 * facilitator link keeps the participant links.
+	 */
+	linkSecret: Uint8Array | null;
+}
+
+/** A journal record as stored, with its place in the map's journal. */
+export interface StoredJournalEntry extends JournalRecord {
+	seq: number;
+}
+
+export interface JournalQuery {
+	/** Only this entry's records. */
+	entry?: string;
+	kind?: JournalKind;
+	/** Only records older than this seq (paging, newest first). */
+	before?: number;
+	limit: number;
+}
+
+/** What is stored together with an update, in the same transaction. */
+export interface AppendExtras {
+	journal?: JournalRecord[];
+	/** Client ids first written by a device (server/room/client-ids.ts). */
+	owners?: ClientOwner[];
 }
 
 /** A short join code's row: the code itself is stored only as a hash. */
@@ -49,16 +80,21 @@ export interface DocStore {
 	/**
 	 * Replaces one role's key hash and bumps its generation, only if the generation is still
 	 * `fromGeneration` (two rotations at once must not both win). Resolves false otherwise.
+	 * Replacing the facilitator key also files `linkSecret` if the map has none yet.
 	 */
-	rotateKey(mapId: string, role: 'editor' | 'viewer', fromGeneration: number, keyHash: string): Promise<boolean>;
+	rotateKey(mapId: string, role: Role, fromGeneration: number, keyHash: string, linkSecret?: Uint8Array): Promise<boolean>;
 	/**
 	 * Makes codeHash the map's one join code, replacing its previous one. Throws
 	 * JoinCodeTakenError when another map holds that code.
 	 */
 	setJoinCode(mapId: string, codeHash: string, sealed: Uint8Array): Promise<void>;
 	findJoinCode(codeHash: string): Promise<JoinCodeRecord | null>;
-	/** Resolves once the update is durable; returns its seq. */
-	appendUpdate(mapId: string, update: Uint8Array): Promise<number>;
+	/** Resolves once the update (and its journal records and client owners) is durable; returns its seq. */
+	appendUpdate(mapId: string, update: Uint8Array, extras?: AppendExtras): Promise<number>;
+	/** Every client id bound to a device in this map. */
+	loadOwners(mapId: string): Promise<ClientOwner[]>;
+	/** Journal records, newest first. Compaction never removes any. */
+	readJournal(mapId: string, query: JournalQuery): Promise<StoredJournalEntry[]>;
 	/** Every stored update of a map, oldest first. */
 	loadUpdates(mapId: string): Promise<StoredUpdate[]>;
 	/** Atomically replaces all rows with seq <= upToSeq by one row (seq = upToSeq) holding state. */

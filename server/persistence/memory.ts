@@ -1,8 +1,21 @@
 /** In-process store for fast tests; copies bytes in and out so callers cannot alias rows. */
-import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord, type StoredUpdate } from './doc-store.ts';
+import type { ClientOwner } from '../room/client-ids.ts';
+import {
+	JoinCodeTakenError,
+	MapExistsError,
+	type DocStore,
+	type MapRecord,
+	type StoredJournalEntry,
+	type StoredUpdate
+} from './doc-store.ts';
 
 function cloneRecord(record: MapRecord): MapRecord {
-	return { ...record, keyHashes: { ...record.keyHashes }, keyGenerations: { ...record.keyGenerations } };
+	return {
+		...record,
+		keyHashes: { ...record.keyHashes },
+		keyGenerations: { ...record.keyGenerations },
+		linkSecret: record.linkSecret ? record.linkSecret.slice() : null
+	};
 }
 
 export function createMemoryStore(): DocStore {
@@ -11,6 +24,8 @@ export function createMemoryStore(): DocStore {
 	/** codeHash -> row, and mapId -> its codeHash. */
 	const codes = new Map<string, { mapId: string; sealed: Uint8Array }>();
 	const codeOfMap = new Map<string, string>();
+	const owners = new Map<string, Map<number, string>>();
+	const journals = new Map<string, StoredJournalEntry[]>();
 	let closed = false;
 
 	const open = () => {
@@ -28,12 +43,13 @@ export function createMemoryStore(): DocStore {
 			const record = maps.get(id);
 			return record ? cloneRecord(record) : null;
 		},
-		async rotateKey(mapId, role, fromGeneration, keyHash) {
+		async rotateKey(mapId, role, fromGeneration, keyHash, linkSecret) {
 			open();
 			const record = maps.get(mapId);
 			if (!record || record.keyGenerations[role] !== fromGeneration) return false;
 			record.keyGenerations[role] = fromGeneration + 1;
 			record.keyHashes[role] = keyHash;
+			if (role === 'facilitator' && record.linkSecret === null && linkSecret) record.linkSecret = linkSecret.slice();
 			return true;
 		},
 		async setJoinCode(mapId, codeHash, sealed) {
@@ -50,13 +66,38 @@ export function createMemoryStore(): DocStore {
 			const row = codes.get(codeHash);
 			return row ? { mapId: row.mapId, sealed: row.sealed.slice() } : null;
 		},
-		async appendUpdate(mapId, update) {
+		async appendUpdate(mapId, update, extras = {}) {
 			open();
 			const log = logs.get(mapId) ?? [];
 			const seq = (log.at(-1)?.seq ?? 0) + 1;
 			log.push({ seq, data: update.slice() });
 			logs.set(mapId, log);
+			let bound = owners.get(mapId);
+			if (!bound) owners.set(mapId, (bound = new Map()));
+			for (const { client, device } of extras.owners ?? []) if (!bound.has(client)) bound.set(client, device);
+			let journal = journals.get(mapId);
+			if (!journal) journals.set(mapId, (journal = []));
+			for (const entry of extras.journal ?? []) {
+				journal.push({ ...structuredClone(entry), seq: (journal.at(-1)?.seq ?? 0) + 1 });
+			}
 			return seq;
+		},
+		async loadOwners(mapId): Promise<ClientOwner[]> {
+			open();
+			return [...(owners.get(mapId) ?? [])].map(([client, device]) => ({ client, device }));
+		},
+		async readJournal(mapId, query) {
+			open();
+			return (journals.get(mapId) ?? [])
+				.filter(
+					(entry) =>
+						(query.entry === undefined || entry.entry === query.entry) &&
+						(query.kind === undefined || entry.kind === query.kind) &&
+						(query.before === undefined || entry.seq < query.before)
+				)
+				.reverse()
+				.slice(0, query.limit)
+				.map((entry) => structuredClone(entry));
 		},
 		async loadUpdates(mapId) {
 			open();

@@ -5,7 +5,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord, type StoredUpdate } from './doc-store.ts';
+import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
+import type { JournalCollection, JournalKind } from '../room/journal.ts';
+import {
+	JoinCodeTakenError,
+	MapExistsError,
+	type AppendExtras,
+	type DocStore,
+	type MapRecord,
+	type StoredJournalEntry,
+	type StoredUpdate
+} from './doc-store.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS maps (
@@ -40,7 +50,31 @@ const MIGRATIONS: string[] = [
 		code_hash TEXT PRIMARY KEY,
 		map_id TEXT NOT NULL UNIQUE,
 		sealed BLOB NOT NULL
-	 ) STRICT;`
+	 ) STRICT;`,
+	// 2: the facilitator key can be replaced (its own generation; the link secret the shared
+	// keys derive from, sealed); Yjs client ids bound to devices; the history journal.
+	`ALTER TABLE maps ADD COLUMN facilitator_generation INTEGER NOT NULL DEFAULT 0;
+	 ALTER TABLE maps ADD COLUMN link_secret BLOB;
+	 CREATE TABLE client_owners (
+		map_id TEXT NOT NULL,
+		client INTEGER NOT NULL,
+		device TEXT NOT NULL,
+		PRIMARY KEY (map_id, client)
+	 ) STRICT, WITHOUT ROWID;
+	 CREATE TABLE journal (
+		map_id TEXT NOT NULL,
+		seq INTEGER NOT NULL,
+		at INTEGER NOT NULL,
+		role TEXT NOT NULL,
+		name TEXT NOT NULL,
+		affiliation TEXT,
+		collection TEXT NOT NULL,
+		entry TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		fields TEXT NOT NULL,
+		PRIMARY KEY (map_id, seq)
+	 ) STRICT, WITHOUT ROWID;
+	 CREATE INDEX journal_by_entry ON journal (map_id, entry, seq);`
 ];
 
 function migrate(db: Database.Database): void {
@@ -61,8 +95,22 @@ interface MapRow {
 	facilitator_key_hash: string;
 	editor_key_hash: string;
 	viewer_key_hash: string;
+	facilitator_generation: number;
 	editor_generation: number;
 	viewer_generation: number;
+	link_secret: Buffer | null;
+}
+
+interface JournalRow {
+	seq: number;
+	at: number;
+	role: string;
+	name: string;
+	affiliation: string | null;
+	collection: string;
+	entry: string;
+	kind: string;
+	fields: string;
 }
 
 interface UpdateRow {
@@ -81,6 +129,8 @@ export interface SqliteOptions {
 	busyTimeoutMs?: number;
 }
 
+const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
 export function createSqliteStore(dataDir: string, options: SqliteOptions = {}): DocStore {
 	mkdirSync(dataDir, { recursive: true });
 	const db = new Database(join(dataDir, SQLITE_FILE), { timeout: options.busyTimeoutMs ?? 1000 });
@@ -90,16 +140,26 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 	db.exec(SCHEMA);
 	migrate(db);
 
-	const insertMap = db.prepare<[string, string, string, number, string, string, string, number, number]>(
+	const insertMap = db.prepare<[string, string, string, number, string, string, string, number, number, number, Buffer | null]>(
 		`INSERT INTO maps (id, title, place, created_at, facilitator_key_hash, editor_key_hash, viewer_key_hash,
-		   key_generation, editor_generation, viewer_generation)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`
+		   key_generation, facilitator_generation, editor_generation, viewer_generation, link_secret)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`
 	);
 	const rotateEditor = db.prepare<[string, string, number]>(
 		'UPDATE maps SET editor_key_hash = ?, editor_generation = editor_generation + 1 WHERE id = ? AND editor_generation = ?'
 	);
 	const rotateViewer = db.prepare<[string, string, number]>(
 		'UPDATE maps SET viewer_key_hash = ?, viewer_generation = viewer_generation + 1 WHERE id = ? AND viewer_generation = ?'
+	);
+	const rotateFacilitator = db.prepare<[string, Buffer | null, string, number]>(
+		`UPDATE maps SET facilitator_key_hash = ?, facilitator_generation = facilitator_generation + 1,
+		   link_secret = COALESCE(link_secret, ?) WHERE id = ? AND facilitator_generation = ?`
+	);
+	const insertOwner = db.prepare<[string, number, string]>('INSERT OR IGNORE INTO client_owners (map_id, client, device) VALUES (?, ?, ?)');
+	const selectOwners = db.prepare<[string], { client: number; device: string }>('SELECT client, device FROM client_owners WHERE map_id = ?');
+	const insertJournal = db.prepare<[string, string, number, string, string, string | null, string, string, string, string]>(
+		`INSERT INTO journal (map_id, seq, at, role, name, affiliation, collection, entry, kind, fields)
+		 VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal WHERE map_id = ?), ?, ?, ?, ?, ?, ?, ?, ?)`
 	);
 	const selectCode = db.prepare<[string], { map_id: string; sealed: Buffer }>('SELECT map_id, sealed FROM join_codes WHERE code_hash = ?');
 	const deleteCodesOf = db.prepare<[string]>('DELETE FROM join_codes WHERE map_id = ?');
@@ -123,12 +183,33 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 	const insertAt = db.prepare<[string, number, Buffer]>('INSERT INTO doc_updates (map_id, seq, data) VALUES (?, ?, ?)');
 	const countRows = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM doc_updates WHERE map_id = ?');
 
+	const appendTx = db.transaction((mapId: string, update: Buffer, extras: AppendExtras) => {
+		const row = insertUpdate.get(mapId, mapId, update);
+		if (!row) throw new Error('append returned no seq');
+		for (const { client, device } of extras.owners ?? []) insertOwner.run(mapId, client, device);
+		for (const entry of extras.journal ?? []) {
+			insertJournal.run(mapId, mapId, entry.at, entry.role, entry.name, entry.affiliation, entry.collection, entry.entry, entry.kind, JSON.stringify(entry.fields));
+		}
+		return row.seq;
+	});
+	const journalStatements = new Map<string, Database.Statement<unknown[], JournalRow>>();
+	const journalQuery = (entry: boolean, kind: boolean, before: boolean) => {
+		const key = `${entry}${kind}${before}`;
+		let statement = journalStatements.get(key);
+		if (!statement) {
+			const where = ['map_id = ?', entry ? 'entry = ?' : null, kind ? 'kind = ?' : null, before ? 'seq < ?' : null].filter(Boolean).join(' AND ');
+			statement = db.prepare<unknown[], JournalRow>(
+				`SELECT seq, at, role, name, affiliation, collection, entry, kind, fields FROM journal WHERE ${where} ORDER BY seq DESC LIMIT ?`
+			);
+			journalStatements.set(key, statement);
+		}
+		return statement;
+	};
+
 	const compactTx = db.transaction((mapId: string, upToSeq: number, state: Buffer) => {
 		deleteUpTo.run(mapId, upToSeq);
 		insertAt.run(mapId, upToSeq, state);
 	});
-
-	const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 	return {
 		async createMap(record: MapRecord) {
@@ -141,8 +222,10 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 					record.keyHashes.facilitator,
 					record.keyHashes.editor,
 					record.keyHashes.viewer,
+					record.keyGenerations.facilitator,
 					record.keyGenerations.editor,
-					record.keyGenerations.viewer
+					record.keyGenerations.viewer,
+					record.linkSecret ? toBuffer(record.linkSecret) : null
 				);
 			} catch (error) {
 				if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -164,10 +247,14 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 					editor: row.editor_key_hash,
 					viewer: row.viewer_key_hash
 				},
-				keyGenerations: { editor: row.editor_generation, viewer: row.viewer_generation }
+				keyGenerations: { facilitator: row.facilitator_generation, editor: row.editor_generation, viewer: row.viewer_generation },
+				linkSecret: row.link_secret ? new Uint8Array(row.link_secret) : null
 			};
 		},
-		async rotateKey(mapId, role, fromGeneration, keyHash) {
+		async rotateKey(mapId, role, fromGeneration, keyHash, linkSecret) {
+			if (role === 'facilitator') {
+				return rotateFacilitator.run(keyHash, linkSecret ? toBuffer(linkSecret) : null, mapId, fromGeneration).changes === 1;
+			}
 			const statement = role === 'editor' ? rotateEditor : rotateViewer;
 			return statement.run(keyHash, mapId, fromGeneration).changes === 1;
 		},
@@ -178,10 +265,30 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 			const row = selectCode.get(codeHash);
 			return row ? { mapId: row.map_id, sealed: new Uint8Array(row.sealed) } : null;
 		},
-		async appendUpdate(mapId, update) {
-			const row = insertUpdate.get(mapId, mapId, toBuffer(update));
-			if (!row) throw new Error('append returned no seq');
-			return row.seq;
+		async appendUpdate(mapId, update, extras = {}) {
+			return appendTx(mapId, toBuffer(update), extras);
+		},
+		async loadOwners(mapId) {
+			return selectOwners.all(mapId).map((row) => ({ client: Number(row.client), device: row.device }));
+		},
+		async readJournal(mapId, query): Promise<StoredJournalEntry[]> {
+			const params: unknown[] = [mapId];
+			if (query.entry !== undefined) params.push(query.entry);
+			if (query.kind !== undefined) params.push(query.kind);
+			if (query.before !== undefined) params.push(query.before);
+			params.push(query.limit);
+			const rows = journalQuery(query.entry !== undefined, query.kind !== undefined, query.before !== undefined).all(...params);
+			return rows.map((row) => ({
+				seq: row.seq,
+				at: row.at,
+				role: row.role as Role | 'server',
+				name: row.name,
+				affiliation: row.affiliation as Affiliation | null,
+				collection: row.collection as JournalCollection,
+				entry: row.entry,
+				kind: row.kind as JournalKind,
+				fields: JSON.parse(row.fields) as Record<string, unknown>
+			}));
 		},
 		async loadUpdates(mapId): Promise<StoredUpdate[]> {
 			return selectUpdates.all(mapId).map((row) => ({ seq: row.seq, data: new Uint8Array(row.data) }));

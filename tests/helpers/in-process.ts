@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createAtlasServer, type AtlasServer, type AtlasServerOptions } from '../../server/app.ts';
 import { loadConfig, type AtlasConfig } from '../../server/config.ts';
 import { createMemoryStore } from '../../server/persistence/memory.ts';
-import type { Logger } from '../../server/rooms.ts';
+import type { Logger } from '../../server/room/runner.ts';
 
 export interface InProcessServer {
 	atlas: AtlasServer;

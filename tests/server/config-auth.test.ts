@@ -57,21 +57,32 @@ describe('loadConfig', () => {
 	});
 });
 
+const gen = (n: number) => ({ facilitator: n, editor: n, viewer: n });
+
 describe('capability keys', () => {
 	it('gives each role its own key, derived reproducibly from the facilitator key', () => {
 		const facilitator = newFacilitatorKey();
 		expect(Buffer.from(facilitator, 'base64url')).toHaveLength(24);
-		const keys = keysFor(facilitator, 'abcdefghjk', 0);
-		expect(keysFor(facilitator, 'abcdefghjk', 0)).toEqual(keys);
+		const keys = keysFor(facilitator, 'abcdefghjk', gen(0));
+		expect(keysFor(facilitator, 'abcdefghjk', gen(0))).toEqual(keys);
 		expect(new Set(Object.values(keys)).size).toBe(3);
 		expect(keys.editor).toBe(deriveKey(facilitator, 'editor', 'abcdefghjk', 0));
 		// Another map, or a rotated generation, gives different keys.
-		expect(keysFor(facilitator, 'abcdefghjm', 0).editor).not.toBe(keys.editor);
-		expect(keysFor(facilitator, 'abcdefghjk', 1).viewer).not.toBe(keys.viewer);
+		expect(keysFor(facilitator, 'abcdefghjm', gen(0)).editor).not.toBe(keys.editor);
+		expect(keysFor(facilitator, 'abcdefghjk', gen(1)).viewer).not.toBe(keys.viewer);
+	});
+
+	it('derives the shared keys from the link secret, so a new facilitator key keeps them', () => {
+		const first = newFacilitatorKey();
+		const keys = keysFor(first, 'abcdefghjk', gen(0));
+		const replaced = keysFor(newFacilitatorKey(), 'abcdefghjk', gen(0), first);
+		expect(replaced.editor).toBe(keys.editor);
+		expect(replaced.viewer).toBe(keys.viewer);
+		expect(replaced.facilitator).not.toBe(keys.facilitator);
 	});
 
 	it('looks up roles by hash only', () => {
-		const keys = keysFor(newFacilitatorKey(), 'abcdefghjk', 0);
+		const keys = keysFor(newFacilitatorKey(), 'abcdefghjk', gen(0));
 		const hashes = hashKeys(keys);
 		expect(Object.values(hashes).join()).not.toContain(keys.facilitator);
 		expect(roleForKey(hashes, keys.facilitator)).toBe('facilitator');

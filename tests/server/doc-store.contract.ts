@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { hashKeys, keysFor, newFacilitatorKey } from '../../server/auth.ts';
+import { FIRST_GENERATIONS, hashKeys, keysFor, newFacilitatorKey } from '../../server/auth.ts';
 import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from '../../server/persistence/doc-store.ts';
 
 export interface StoreFactory {
@@ -20,8 +20,9 @@ function record(overrides: Partial<MapRecord> = {}): MapRecord {
 		title: 'A map',
 		place: 'Somewhere',
 		createdAt: 1_700_000_000_000,
-		keyHashes: hashKeys(keysFor(newFacilitatorKey(), id, 0)),
-		keyGenerations: { editor: 0, viewer: 0 },
+		keyHashes: hashKeys(keysFor(newFacilitatorKey(), id, { ...FIRST_GENERATIONS })),
+		keyGenerations: { ...FIRST_GENERATIONS },
+		linkSecret: null,
 		...overrides
 	};
 }
@@ -59,7 +60,7 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			// A second rotation from the same generation loses.
 			expect(await store.rotateKey(map.id, 'editor', 0, 'f'.repeat(64))).toBe(false);
 			expect(await store.rotateKey('missing000', 'viewer', 0, 'f'.repeat(64))).toBe(false);
-			const expected = { ...map, keyHashes: { ...map.keyHashes, editor: 'e'.repeat(64) }, keyGenerations: { editor: 1, viewer: 0 } };
+			const expected = { ...map, keyHashes: { ...map.keyHashes, editor: 'e'.repeat(64) }, keyGenerations: { facilitator: 0, editor: 1, viewer: 0 } };
 			expect(await store.getMap(map.id)).toEqual(expected);
 			if (reopen) {
 				await store.close();

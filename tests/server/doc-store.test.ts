@@ -25,7 +25,7 @@ docStoreContract('sqlite', {
 });
 
 describe('sqlite migrations', () => {
-	it('upgrades a file written before per-role key generations, keeping its maps and generation', async () => {
+	it('upgrades a file written before per-role key generations, keeping its maps and generations', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'atlas-migrate-'));
 		dirs.push(dir);
 		// The schema as the first release wrote it (no user_version, one key_generation).
@@ -45,14 +45,17 @@ describe('sqlite migrations', () => {
 			place: '',
 			createdAt: 1,
 			keyHashes: { facilitator: 'f', editor: 'e', viewer: 'v' },
-			keyGenerations: { editor: 3, viewer: 3 }
+			keyGenerations: { facilitator: 0, editor: 3, viewer: 3 },
+			linkSecret: null
 		});
 		expect(await store.countUpdates('abcdefghjk')).toBe(1);
+		expect(await store.loadOwners('abcdefghjk')).toEqual([]);
+		expect(await store.readJournal('abcdefghjk', { limit: 10 })).toEqual([]);
 		expect(await store.rotateKey('abcdefghjk', 'viewer', 3, 'v2')).toBe(true);
 		await store.close();
 		// Opening again runs no migration twice.
 		const again = createSqliteStore(dir);
-		expect((await again.getMap('abcdefghjk'))?.keyGenerations).toEqual({ editor: 3, viewer: 4 });
+		expect((await again.getMap('abcdefghjk'))?.keyGenerations).toEqual({ facilitator: 0, editor: 3, viewer: 4 });
 		await again.close();
 	});
 });

@@ -29,7 +29,7 @@ function client(mapId: string, key: string): Client {
 }
 
 async function start(store?: FaultyStore, compactThreshold?: number) {
-	app = await startInProcess({}, { store: store ?? createMemoryStore(), compactThreshold });
+	app = await startInProcess({}, { store: store ?? createMemoryStore(), compactThreshold, unloadGraceMs: 0 });
 	return app;
 }
 

@@ -151,7 +151,7 @@ describe('key rotation', () => {
 			[rotate(map.id, map.keys.viewer, { role: 'viewer' }), 403],
 			[rotate(map.id, 'wrong', { role: 'editor' }), 401],
 			[rotate(map.id, map.keys.facilitator, { role: 'editor' }, 'https://evil.example'), 403],
-			[rotate(map.id, map.keys.facilitator, { role: 'facilitator' }), 400],
+			[rotate(map.id, map.keys.facilitator, { role: 'owner' }), 400],
 			[rotate(map.id, map.keys.facilitator, {}), 400],
 			[rotate('zzzzzzzzzz', map.keys.facilitator, { role: 'editor' }), 404]
 		];

@@ -6,11 +6,10 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import type { Affiliation } from '../doc/model.ts';
 import type { AtlasDoc } from '../doc/schema.ts';
+import { CLOSE } from './close-codes.ts';
+import { deviceToken, randomToken } from './device.ts';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'offline' | 'refused';
-
-/** Close codes the server uses (server/sync-server.ts). */
-export const CLOSE_CODES = { badKey: 4401, writeRefused: 4409, storeFailed: 4503 } as const;
 
 export interface SyncState {
 	status: ConnectionStatus;
@@ -47,16 +46,13 @@ export function syncServerUrl(location: Location): string {
 }
 
 /**
- * Random per tab: the server lets a socket with the same token take over this tab's
- * presence id when it reconnects (server/rooms.ts), and nobody else.
+ * `session` is random per tab: the server lets a socket with the same token take over
+ * this tab's presence id when it reconnects (server/room/presence-gate.ts), and nobody
+ * else. `device` is this device's lasting token (device.ts).
  */
-function newSessionToken(): string {
-	const bytes = crypto.getRandomValues(new Uint8Array(16));
-	return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function identityParams(key: string, session: string, identity: Identity | null): Record<string, string> {
-	return identity ? { key, session, name: identity.name, affiliation: identity.affiliation } : { key, session };
+function identityParams(key: string, session: string, device: string, identity: Identity | null): Record<string, string> {
+	const base = { key, session, device };
+	return identity ? { ...base, name: identity.name, affiliation: identity.affiliation } : base;
 }
 
 export function connectMap(options: {
@@ -77,9 +73,10 @@ export function connectMap(options: {
 		notify();
 	});
 
-	const session = newSessionToken();
+	const session = randomToken();
+	const device = deviceToken();
 	const provider = new WebsocketProvider(serverUrl, mapId, doc, {
-		params: identityParams(key, session, options.identity),
+		params: identityParams(key, session, device, options.identity),
 		// The server may be restarting; do not back off so far that a workshop waits.
 		maxBackoffTime: 5000
 	});
@@ -111,7 +108,7 @@ export function connectMap(options: {
 		notify();
 	});
 	provider.on('connection-close', (event) => {
-		if (event?.code === CLOSE_CODES.storeFailed) {
+		if (event?.code === CLOSE.storageFailed) {
 			state.saveFailed = true;
 			notify();
 		}
@@ -159,7 +156,7 @@ export function connectMap(options: {
 			const next = JSON.stringify(identity);
 			if (next === identityKey) return;
 			identityKey = next;
-			provider.params = identityParams(key, session, identity);
+			provider.params = identityParams(key, session, device, identity);
 			if (provider.shouldConnect) {
 				provider.disconnect();
 				provider.connect();

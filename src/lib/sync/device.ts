@@ -8,6 +8,7 @@ import { LIMITS, ROLES, type Contributor, type Role } from '../doc/model.ts';
 import { isRecord, parseContributor, text } from '../doc/validate.ts';
 
 const PROFILE_KEY = 'asset-atlas:profile';
+const DEVICE_KEY = 'asset-atlas:device';
 const RECENT_KEY = 'asset-atlas:recent-maps';
 
 function read(key: string): unknown {
@@ -77,4 +78,24 @@ export function rememberMap(entry: Omit<RecentMap, 'openedAt'>): void {
 
 export function recentMap(id: string): RecentMap | undefined {
 	return loadRecentMaps().find((map) => map.id === id);
+}
+
+/** 128 random bits, base64url. */
+export function randomToken(): string {
+	const bytes = crypto.getRandomValues(new Uint8Array(16));
+	return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * This device's secret token. The server binds the Yjs client ids this device writes
+ * under to it (server/room/client-ids.ts), so nobody else can write under them, and a
+ * reload that brings offline edits made under an old id still gets them in. Never shown,
+ * never written into the map.
+ */
+export function deviceToken(): string {
+	const stored = read(DEVICE_KEY);
+	if (typeof stored === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(stored)) return stored;
+	const token = randomToken();
+	write(DEVICE_KEY, token);
+	return token;
 }

@@ -1,0 +1,300 @@
+/**
+ * The room core: one map's document, presence and rules, with no sockets, timers or
+ * storage inside. It takes (connection, message) and returns what to send to whom, which
+ * connections to close and what to store; the runner (runner.ts) owns the rest. So the
+ * rules are tested at unit speed (tests/unit/room-core.test.ts) and only a few tests
+ * need a real server.
+ *
+ * Nothing returned here may be sent before the write it came with is durable: the runner
+ * commits a batch's writes, then sends its messages.
+ */
+import * as Y from 'yjs';
+import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
+import { CLOSE } from '../../src/lib/sync/close-codes.ts';
+import { ClientOwners, type ClientOwner } from './client-ids.ts';
+import { journalFor, type JournalRecord } from './journal.ts';
+import { PresenceGate } from './presence-gate.ts';
+import { FrameTooLarge, ProtocolError, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate, parseMessage, type Incoming } from './protocol.ts';
+import { checkUpdate } from './write-gate.ts';
+
+/** Who a connection is, as the server established it (key → role; connect parameters). */
+export interface Identity {
+	name: string;
+	affiliation: Affiliation;
+	/** Random per browser tab (query `session`): lets a reconnecting tab keep its presence id. */
+	session: string | null;
+	/** Hash of the device token (query `device`), which owns the Yjs client ids it wrote under. */
+	device: string | null;
+}
+
+export interface Peer {
+	readonly role: Role;
+	readonly identity: Identity;
+}
+
+export interface Outgoing<P extends Peer = Peer> {
+	data: Uint8Array;
+	/** Only this peer; otherwise everyone but `except`. */
+	to?: P;
+	except?: P;
+	/** Presence: a peer too slow to read gets the latest presence later instead. */
+	presence?: boolean;
+}
+
+export interface Closing<P extends Peer = Peer> {
+	peer: P;
+	code: number;
+	reason: string;
+}
+
+/** What one step durably adds: an update, the journal entries it makes, client ids it binds. */
+export interface WriteBatch {
+	update: Uint8Array;
+	journal: JournalRecord[];
+	owners: ClientOwner[];
+}
+
+export interface LogLine {
+	level: 'error' | 'warn' | 'debug';
+	message: string;
+}
+
+export interface Effects<P extends Peer = Peer> {
+	send: Outgoing<P>[];
+	close: Closing<P>[];
+	write: WriteBatch | null;
+	log: LogLine[];
+}
+
+export interface CoreOptions {
+	/** Bytes the stored log may reach before writes are refused (4413). */
+	maxDocBytes: number;
+}
+
+export interface LoadedRoom {
+	/** The stored log, oldest first. */
+	updates: Uint8Array[];
+	owners: ClientOwner[];
+}
+
+/**
+ * Extra state-vector entries a client may name beyond the clients of the server's
+ * document: its own id and offline ones. More is not a client of this map.
+ */
+const EXTRA_STATE_VECTOR_ENTRIES = 1024;
+
+/** WebSocket close reasons are at most 123 bytes of UTF-8 (ws throws on longer ones). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+export function closeReason(text: string): string {
+	let reason = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+	while (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) reason = `${[...reason].slice(0, -2).join('')}…`;
+	return reason;
+}
+
+interface Member {
+	/** Whether a sync step 2 from this connection has been handled (see handleUpdate). */
+	sentStep2: boolean;
+	/** Set once it is being closed: its queued messages are skipped. */
+	dead: boolean;
+	/** Who owns the client ids it writes under: its device, or itself for as long as it is connected. */
+	device: string;
+	persistentDevice: boolean;
+}
+
+const LOAD_ORIGIN = Symbol('load');
+
+export class RoomCore<P extends Peer = Peer> {
+	readonly doc = new Y.Doc();
+	private readonly members = new Map<P, Member>();
+	private readonly owners: ClientOwners;
+	private readonly presence = new PresenceGate<P>();
+	/** Bytes of stored rows since the last compaction (the size cap counts these). */
+	private storedBytes: number;
+	/** The doc's own account of what the last apply changed (the 'update' event). */
+	private delta: Uint8Array | null = null;
+	private ephemeralDevices = 0;
+
+	constructor(
+		readonly mapId: string,
+		loaded: LoadedRoom,
+		private readonly options: CoreOptions
+	) {
+		this.doc.transact(() => {
+			for (const update of loaded.updates) Y.applyUpdate(this.doc, update);
+		}, LOAD_ORIGIN);
+		this.storedBytes = loaded.updates.reduce((sum, update) => sum + update.byteLength, 0);
+		this.owners = new ClientOwners(loaded.owners);
+		this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+			if (origin !== LOAD_ORIGIN) this.delta = update;
+		});
+	}
+
+	get memberCount(): number {
+		return this.members.size;
+	}
+
+	get presencePending(): boolean {
+		return this.presence.pending;
+	}
+
+	has(peer: P): boolean {
+		return this.members.has(peer);
+	}
+
+	/** The whole document as one update, for compaction. */
+	stateAsUpdate(): Uint8Array {
+		return Y.encodeStateAsUpdate(this.doc);
+	}
+
+	/** The log was compacted into one row of this many bytes. */
+	compacted(bytes: number): void {
+		this.storedBytes = bytes;
+	}
+
+	join(peer: P): Effects<P> {
+		const effects = empty<P>();
+		const persistent = peer.identity.device !== null;
+		this.members.set(peer, {
+			sentStep2: false,
+			dead: false,
+			device: peer.identity.device ?? `connection:${++this.ephemeralDevices}`,
+			persistentDevice: persistent
+		});
+		this.presence.join(peer);
+		effects.send.push({ to: peer, data: encodeSyncStep1(Y.encodeStateVector(this.doc)) });
+		const everyone = this.presence.snapshot();
+		if (everyone) effects.send.push({ to: peer, data: everyone, presence: true });
+		return effects;
+	}
+
+	leave(peer: P): Effects<P> {
+		const member = this.members.get(peer);
+		if (!member) return empty();
+		this.members.delete(peer);
+		this.presence.leave(peer);
+		if (!member.persistentDevice) this.owners.release(member.device);
+		return empty();
+	}
+
+	/** What changed in presence since the last flush, to everyone. */
+	flushPresence(): Effects<P> {
+		const effects = empty<P>();
+		const data = this.presence.flush();
+		if (data) effects.send.push({ data, presence: true });
+		return effects;
+	}
+
+	/** Everyone's current presence, for a peer that missed some while it was slow. */
+	presenceSnapshot(): Uint8Array | null {
+		return this.presence.snapshot();
+	}
+
+	receive(peer: P, data: Uint8Array, now: number): Effects<P> {
+		const effects = empty<P>();
+		const member = this.members.get(peer);
+		if (!member || member.dead) return effects;
+		let message: Incoming;
+		try {
+			message = parseMessage(data, { stateVectorEntries: this.doc.store.clients.size + EXTRA_STATE_VECTOR_ENTRIES });
+			this.handle(peer, member, message, now, effects);
+		} catch (error) {
+			if (!(error instanceof ProtocolError || error instanceof FrameTooLarge)) throw error;
+			member.dead = true;
+			const tooLarge = error instanceof FrameTooLarge;
+			effects.log.push({ level: 'warn', message: `map ${this.mapId}: closing a socket: ${error.message}` });
+			effects.close.push({ peer, code: tooLarge ? CLOSE.tooLarge : CLOSE.malformed, reason: tooLarge ? closeReason(error.message) : 'malformed message' });
+		}
+		return effects;
+	}
+
+	private handle(peer: P, member: Member, message: Incoming, now: number, effects: Effects<P>): void {
+		switch (message.kind) {
+			case 'sync-step1':
+				effects.send.push({ to: peer, data: encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)) });
+				return;
+			case 'sync-step2':
+			case 'sync-update':
+				this.handleUpdate(peer, member, message.update, message.kind === 'sync-step2', now, effects);
+				return;
+			case 'awareness':
+				this.presence.receive(peer, message.entries);
+				return;
+			case 'query-awareness': {
+				const everyone = this.presence.snapshot();
+				if (everyone) effects.send.push({ to: peer, data: everyone, presence: true });
+				return;
+			}
+		}
+	}
+
+	/**
+	 * Decides first (write-gate.ts), applies only what is allowed. A refused update is
+	 * dropped whole (not applied, stored or sent) and its socket closed with 4409: the
+	 * sender applied it locally, so its state is ahead of ours and every later update from
+	 * it would depend on the dropped one. An update with nothing new is a no-op for everyone.
+	 */
+	private handleUpdate(peer: P, member: Member, update: Uint8Array, step2: boolean, now: number, effects: Effects<P>): void {
+		const locked = this.doc.getMap<unknown>('meta').get('locked') === true;
+		const verdict = checkUpdate(this.doc, update, {
+			role: peer.role,
+			locked,
+			mayWriteClient: (client) => this.owners.mayWrite(client, member.device)
+		});
+		const beforeStep2 = !member.sentStep2;
+		if (step2) member.sentStep2 = true;
+		const refuse = (code: number, level: LogLine['level'], reason: string) => {
+			member.dead = true;
+			effects.log.push({ level, message: `map ${this.mapId}: refused an update from a ${peer.role}: ${reason}` });
+			effects.close.push({ peer, code, reason: closeReason(reason) });
+		};
+		switch (verdict.kind) {
+			case 'missing':
+				if (!step2 && beforeStep2) {
+					// A stock client that edits while it reconnects sends that edit before its answer
+					// to our sync step 1, building on offline edits that answer will carry (it holds
+					// everything the client has that we lacked). Dropping it loses nothing.
+					effects.log.push({ level: 'debug', message: `map ${this.mapId}: dropped an update that came before its sync step 2: ${verdict.reason}` });
+					return;
+				}
+				return refuse(CLOSE.writeRefused, 'debug', `write refused: ${verdict.reason}`);
+			case 'forbidden':
+				// Client-caused and expected (a stale tab on a locked map): debug, one line per socket.
+				return refuse(CLOSE.writeRefused, 'debug', `write refused: ${verdict.reason}`);
+			case 'malformed':
+				member.dead = true;
+				effects.log.push({ level: 'warn', message: `map ${this.mapId}: closing a socket: ${verdict.reason}` });
+				effects.close.push({ peer, code: CLOSE.malformed, reason: 'malformed message' });
+				return;
+			case 'too-large':
+				return refuse(CLOSE.tooLarge, 'warn', verdict.reason);
+			case 'ok':
+				break;
+		}
+		if (!verdict.writes) return;
+		if (this.storedBytes + update.byteLength > this.options.maxDocBytes) {
+			return refuse(CLOSE.tooLarge, 'warn', `document too large (cap ${this.options.maxDocBytes} bytes)`);
+		}
+		this.delta = null;
+		Y.applyUpdate(this.doc, update, peer);
+		const store = this.doc.store;
+		if (store.pendingStructs || store.pendingDs) {
+			// The gate refuses whatever Yjs would keep pending; if this ever happens it is a bug
+			// there. Pending content is not in the document, so dropping it loses nothing applied.
+			effects.log.push({ level: 'error', message: `map ${this.mapId}: an allowed update left pending content; dropped it` });
+			store.pendingStructs = null;
+			store.pendingDs = null;
+		}
+		const delta = this.delta as Uint8Array | null;
+		if (delta === null) return;
+		this.storedBytes += delta.byteLength;
+		const owners = this.owners.claim(verdict.clients, member.device, member.persistentDevice);
+		const journal = journalFor(this.doc, verdict.changes, { role: peer.role, name: peer.identity.name, affiliation: peer.identity.affiliation }, now);
+		effects.write = { update: delta, journal, owners };
+		effects.send.push({ except: peer, data: encodeSyncUpdate(delta) });
+	}
+}
+
+function empty<P extends Peer>(): Effects<P> {
+	return { send: [], close: [], write: null, log: [] };
+}

@@ -1,0 +1,50 @@
+/**
+ * One map's stored update log over a DocStore: load, append (with the journal records and
+ * client-id bindings of the same step, in one transaction), compact, and how big it is.
+ */
+import type { DocStore } from '../persistence/doc-store.ts';
+import type { LoadedRoom, WriteBatch } from './core.ts';
+
+export class DurableLog {
+	private rowCount = 0;
+	private lastSeq = 0;
+	private bytes = 0;
+
+	constructor(
+		private readonly store: DocStore,
+		readonly mapId: string
+	) {}
+
+	/** Rows since the last compaction. */
+	get rows(): number {
+		return this.rowCount;
+	}
+
+	/** Bytes stored since the last compaction. */
+	get storedBytes(): number {
+		return this.bytes;
+	}
+
+	async load(): Promise<LoadedRoom> {
+		const [rows, owners] = await Promise.all([this.store.loadUpdates(this.mapId), this.store.loadOwners(this.mapId)]);
+		this.rowCount = rows.length;
+		this.lastSeq = rows.at(-1)?.seq ?? 0;
+		this.bytes = rows.reduce((sum, row) => sum + row.data.byteLength, 0);
+		return { updates: rows.map((row) => row.data), owners };
+	}
+
+	/** Resolves once the batch is durable. */
+	async append(batch: WriteBatch): Promise<void> {
+		this.lastSeq = await this.store.appendUpdate(this.mapId, batch.update, { journal: batch.journal, owners: batch.owners });
+		this.rowCount++;
+		this.bytes += batch.update.byteLength;
+	}
+
+	/** Replaces every row so far with `state` (the journal is untouched). */
+	async compact(state: Uint8Array): Promise<void> {
+		if (this.rowCount <= 1) return;
+		await this.store.compact(this.mapId, this.lastSeq, state);
+		this.rowCount = 1;
+		this.bytes = state.byteLength;
+	}
+}

@@ -1,0 +1,155 @@
+/**
+ * Presence (y-protocols awareness) as the server keeps and relays it.
+ *
+ * - A connection sets only its own client id: the first id it announces that no other
+ *   connection holds. Entries for other ids (a stock y-websocket client echoes every peer
+ *   it hears about) are skipped without being decoded.
+ * - Role, name and affiliation in a state are overwritten from the connection's key and
+ *   connect parameters, so nobody can pose as the facilitator or as someone else.
+ * - States are relayed on a steady tick (the runner calls `flush`), latest state per
+ *   client, never message by message: a burst of a thousand updates from one client costs
+ *   peers one state, and a room of 500 people costs one message per peer per tick.
+ */
+import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
+import { FrameTooLarge, MAX_PRESENCE_STATE_BYTES, ProtocolError, encodePresence, type PresenceEntry } from './protocol.ts';
+
+export interface PresencePeer {
+	readonly role: Role;
+	readonly identity: { name: string; affiliation: Affiliation; session: string | null };
+}
+
+interface Holder {
+	/** The one id this connection may set; null until it announces one. */
+	own: number | null;
+	/**
+	 * Added to the clocks this connection sends. When a socket closes its state is removed
+	 * with clock + 1; the same tab reconnecting re-sends its state with the old clock, which
+	 * every peer would ignore as stale. The owner's newest message is its newest state.
+	 */
+	clockOffset: number;
+}
+
+interface State {
+	clock: number;
+	/** null: removed. */
+	state: Record<string, unknown> | null;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export class PresenceGate<P extends PresencePeer> {
+	private readonly holders = new Map<P, Holder>();
+	/** Client id -> the connection that holds it. */
+	private readonly owners = new Map<number, P>();
+	/** Every id's latest clock and state (removed ones kept as null, for their clock). */
+	private readonly states = new Map<number, State>();
+	private readonly changed = new Set<number>();
+
+	get pending(): boolean {
+		return this.changed.size > 0;
+	}
+
+	join(peer: P): void {
+		this.holders.set(peer, { own: null, clockOffset: 0 });
+	}
+
+	/** Applies the sender's own entry, if the frame has one. */
+	receive(peer: P, entries: PresenceEntry[]): void {
+		const holder = this.holders.get(peer);
+		if (!holder) return;
+		for (const entry of entries) {
+			if (holder.own === null) this.claim(peer, holder, entry.clientId);
+			if (entry.clientId !== holder.own) continue;
+			if (entry.json.byteLength > MAX_PRESENCE_STATE_BYTES) throw new FrameTooLarge(`presence state over ${MAX_PRESENCE_STATE_BYTES} bytes`);
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(decoder.decode(entry.json));
+			} catch {
+				throw new ProtocolError('presence state is not JSON');
+			}
+			const stamped = parsed === null ? null : stamp(parsed, peer);
+			if (stamped === undefined) continue;
+			const seen = this.states.get(entry.clientId)?.clock ?? -1;
+			if (entry.clock + holder.clockOffset <= seen) holder.clockOffset = seen + 1 - entry.clock;
+			this.states.set(entry.clientId, { clock: entry.clock + holder.clockOffset, state: stamped });
+			this.changed.add(entry.clientId);
+			// One entry per message counts; a client has only one own state.
+			return;
+		}
+	}
+
+	/**
+	 * A connection's first announced id becomes its own, unless another connection holds it.
+	 * The holder can be the same tab's previous socket (a reconnect, or a name change, races
+	 * the old socket's close), so a holder with the same session token hands the id over.
+	 */
+	private claim(peer: P, holder: Holder, clientId: number): void {
+		const current = this.owners.get(clientId);
+		if (current !== undefined && current !== peer) {
+			const session = peer.identity.session;
+			if (session === null || current.identity.session !== session) return;
+			const previous = this.holders.get(current);
+			// Its close must not remove the state the new socket now owns.
+			if (previous) previous.own = null;
+		}
+		holder.own = clientId;
+		this.owners.set(clientId, peer);
+	}
+
+	leave(peer: P): void {
+		const holder = this.holders.get(peer);
+		this.holders.delete(peer);
+		if (!holder || holder.own === null || this.owners.get(holder.own) !== peer) return;
+		this.owners.delete(holder.own);
+		const previous = this.states.get(holder.own);
+		if (previous && previous.state !== null) {
+			this.states.set(holder.own, { clock: previous.clock + 1, state: null });
+			this.changed.add(holder.own);
+		}
+	}
+
+	/** Everyone present, for a joining peer or a query. Null when nobody is. */
+	snapshot(): Uint8Array | null {
+		const entries = [...this.states].filter(([, { state }]) => state !== null).map(([clientId, { clock, state }]) => ({ clientId, clock, state }));
+		return entries.length > 0 ? encodePresence(entries) : null;
+	}
+
+	/** What changed since the last flush, latest state per client (removals included). */
+	flush(): Uint8Array | null {
+		if (this.changed.size === 0) return null;
+		const entries = [...this.changed].map((clientId) => {
+			const { clock, state } = this.states.get(clientId)!;
+			return { clientId, clock, state };
+		});
+		this.changed.clear();
+		// Removed ids are kept only for their clock until they are relayed.
+		for (const { clientId, state } of entries) if (state === null && !this.owners.has(clientId)) this.trimRemoved(clientId);
+		return encodePresence(entries);
+	}
+
+	/**
+	 * Keeps the clock of a removed id (a returning tab must be shifted past it), but not
+	 * forever: past this many, the oldest are forgotten.
+	 */
+	private trimRemoved(_clientId: number): void {
+		if (this.states.size <= MAX_REMEMBERED_IDS) return;
+		for (const [id, { state }] of this.states) {
+			if (this.states.size <= MAX_REMEMBERED_IDS) break;
+			if (state === null) this.states.delete(id);
+		}
+	}
+}
+
+const MAX_REMEMBERED_IDS = 10_000;
+
+/** Presence with role, name and affiliation replaced; undefined for a state that is not an object. */
+function stamp(state: unknown, peer: PresencePeer): Record<string, unknown> | undefined {
+	if (typeof state !== 'object' || state === null || Array.isArray(state)) return undefined;
+	const record = state as Record<string, unknown>;
+	const user = record.user;
+	const base = typeof user === 'object' && user !== null && !Array.isArray(user) ? (user as Record<string, unknown>) : {};
+	return {
+		...record,
+		user: { ...base, role: peer.role, name: peer.identity.name, affiliation: peer.identity.affiliation }
+	};
+}

@@ -1,0 +1,99 @@
+/**
+ * The open rooms and the connections in them. Rooms are made on first join and dropped
+ * when they unload or fail; key rotation and the API reach connections through here.
+ */
+import type { Role } from '../../src/lib/doc/model.ts';
+import { CLOSE } from '../../src/lib/sync/close-codes.ts';
+import type { DocStore } from '../persistence/doc-store.ts';
+import {
+	DEFAULT_COMPACT_THRESHOLD,
+	DEFAULT_MAX_DOC_BYTES,
+	DEFAULT_PRESENCE_TICK_MS,
+	DEFAULT_UNLOAD_GRACE_MS,
+	RoomRunner,
+	type Connection,
+	type Logger,
+	type RunnerOptions,
+	type Timing
+} from './runner.ts';
+
+/** A connection that knows which generation of its role's key it authenticated with. */
+export interface KeyedConnection extends Connection {
+	readonly keyGeneration: number;
+}
+
+export interface RegistryOptions {
+	store: DocStore;
+	logger?: Logger;
+	compactThreshold?: number;
+	maxDocBytes?: number;
+	presenceTickMs?: number;
+	unloadGraceMs?: number;
+	onTiming?: Timing;
+}
+
+export class RoomRegistry {
+	private readonly rooms = new Map<string, RoomRunner>();
+	private readonly options: RunnerOptions;
+	/** Latest key generation per map and role; older keys are closed (4401). */
+	private readonly generations = new Map<string, Record<Role, number>>();
+
+	constructor(options: RegistryOptions) {
+		this.options = {
+			store: options.store,
+			logger: options.logger ?? console,
+			compactThreshold: options.compactThreshold ?? DEFAULT_COMPACT_THRESHOLD,
+			maxDocBytes: options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES,
+			presenceTickMs: options.presenceTickMs ?? DEFAULT_PRESENCE_TICK_MS,
+			unloadGraceMs: options.unloadGraceMs ?? DEFAULT_UNLOAD_GRACE_MS,
+			onTiming: options.onTiming
+		};
+	}
+
+	get size(): number {
+		return this.rooms.size;
+	}
+
+	has(mapId: string): boolean {
+		return this.rooms.get(mapId)?.isUsable === true;
+	}
+
+	/** The room of a map, if loaded (tests and diagnostics). */
+	room(mapId: string): RoomRunner | undefined {
+		return this.rooms.get(mapId);
+	}
+
+	/** Whether a key of this generation has since been replaced. */
+	isRevoked(mapId: string, role: Role, generation: number): boolean {
+		const latest = this.generations.get(mapId);
+		return latest !== undefined && latest[role] > generation;
+	}
+
+	join(mapId: string, conn: KeyedConnection): RoomRunner {
+		let room = this.rooms.get(mapId);
+		if (!room || !room.isUsable) {
+			room = new RoomRunner(mapId, this.options, (gone) => {
+				if (this.rooms.get(mapId) === gone) this.rooms.delete(mapId);
+			});
+			this.rooms.set(mapId, room);
+		}
+		room.join(conn);
+		return room;
+	}
+
+	/** A role's key was replaced: every socket still on an older one is closed at once (4401). */
+	revoke(mapId: string, role: Role, generation: number): void {
+		const latest = this.generations.get(mapId) ?? { facilitator: 0, editor: 0, viewer: 0 };
+		latest[role] = Math.max(latest[role], generation);
+		this.generations.set(mapId, latest);
+		this.rooms.get(mapId)?.closeWhere(
+			(conn) => conn.role === role && (conn as KeyedConnection).keyGeneration < generation,
+			CLOSE.unauthorized,
+			'key replaced'
+		);
+	}
+
+	async closeAll(): Promise<void> {
+		await Promise.all([...this.rooms.values()].map((room) => room.shutdown()));
+	}
+}

@@ -1,0 +1,389 @@
+/**
+ * Runs one room: the serial queue in front of the core (core.ts), durable commits before
+ * anything is sent, presence on a steady tick, compaction, and unloading after a grace
+ * period.
+ *
+ * Every event of a room (join, message, leave, presence tick, shutdown) goes through one
+ * queue, in arrival order. Tasks run in batches: whatever the batch changed is merged,
+ * appended to the store and awaited, and only then is anything from that batch sent,
+ * broadcasts and replies to sync step 1 alike. So no client ever sees state that is not
+ * on disk, and a batch costs one commit however many messages it held. Between batches
+ * the runner yields to the event loop, so closes, reads and other rooms are never starved.
+ */
+import * as Y from 'yjs';
+import type { DocStore } from '../persistence/doc-store.ts';
+import { CLOSE } from '../../src/lib/sync/close-codes.ts';
+import { RoomCore, type Effects, type Peer, type WriteBatch } from './core.ts';
+import { DurableLog } from './durable-log.ts';
+
+export interface Connection extends Peer {
+	/** Must be a no-op once the socket is closing. */
+	send(message: Uint8Array): void;
+	close(code: number, reason: string): void;
+	/** Bytes queued for this socket and not yet written to the network. */
+	readonly bufferedBytes: number;
+}
+
+export interface Logger {
+	error(message: string): void;
+	warn(message: string): void;
+	/** Expected, client-caused events (dropped writes); optional so console works as is. */
+	debug?(message: string): void;
+}
+
+/**
+ * `ms` is wall-clock time; `cpuMs` is the process's CPU time over the same span, which
+ * leaves out time the OS gave to other processes but includes V8's helper threads.
+ */
+export type Timing = (what: 'message' | 'commit', ms: number, cpuMs: number) => void;
+
+export interface RunnerOptions {
+	store: DocStore;
+	logger: Logger;
+	/** Rows in the log after which it is compacted into one. */
+	compactThreshold: number;
+	maxDocBytes: number;
+	/** How often presence is relayed. */
+	presenceTickMs: number;
+	/** How long a room stays loaded after its last connection leaves. */
+	unloadGraceMs: number;
+	onTiming?: Timing;
+	now?: () => number;
+}
+
+export const DEFAULT_COMPACT_THRESHOLD = 500;
+/**
+ * A 10,000-asset map encodes to ~6 MB (bench/fixtures.ts); 64 MiB of stored updates is
+ * ten times that plus history. Counted as bytes stored since the last compaction.
+ */
+export const DEFAULT_MAX_DOC_BYTES = 64 * 1024 * 1024;
+/** Presence relayed 12 times a second: smooth enough for cursors, cheap at 500 people. */
+export const DEFAULT_PRESENCE_TICK_MS = 80;
+/** A phone flapping on Wi-Fi comes back within this and finds its map still loaded. */
+export const DEFAULT_UNLOAD_GRACE_MS = 30_000;
+/** Bounds the work (and the merged row) of one commit when a client floods us. */
+const MAX_BATCH = 256;
+/** A socket with more than this queued misses presence ticks and gets the latest state later. */
+const PRESENCE_BACKLOG_BYTES = 512 * 1024;
+
+type Task =
+	| { kind: 'join'; conn: Connection }
+	| { kind: 'message'; conn: Connection; data: Uint8Array }
+	| { kind: 'leave'; conn: Connection }
+	| { kind: 'presence' }
+	| { kind: 'unload' }
+	| { kind: 'shutdown'; done: () => void };
+
+function timed(onTiming: Timing, what: 'message' | 'commit'): () => void {
+	const start = performance.now();
+	const cpu = process.cpuUsage();
+	return () => {
+		const used = process.cpuUsage(cpu);
+		onTiming(what, performance.now() - start, (used.user + used.system) / 1000);
+	};
+}
+
+function describe(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+export class RoomRunner {
+	private core: RoomCore<Connection> | null = null;
+	private readonly log: DurableLog;
+	private readonly ready: Promise<boolean>;
+	private tasks: Task[] = [];
+	private running = false;
+	private state: 'loading' | 'open' | 'gone' = 'loading';
+	/** Joined and not yet left, for closing by the registry (key rotation). */
+	private readonly connections = new Set<Connection>();
+	/** Connections that missed presence while too slow to read. */
+	private readonly missedPresence = new Set<Connection>();
+	private presenceTimer: NodeJS.Timeout | null = null;
+	private unloadTimer: NodeJS.Timeout | null = null;
+	private readonly now: () => number;
+
+	constructor(
+		readonly mapId: string,
+		private readonly options: RunnerOptions,
+		private readonly onGone: (runner: RoomRunner) => void
+	) {
+		this.log = new DurableLog(options.store, mapId);
+		this.now = options.now ?? Date.now;
+		this.ready = this.load();
+	}
+
+	get connectionCount(): number {
+		return this.connections.size;
+	}
+
+	/** False once the room has been unloaded or failed; the registry then makes a new one. */
+	get isUsable(): boolean {
+		return this.state !== 'gone';
+	}
+
+	/** The room's document once loaded (tests and diagnostics read it, never write). */
+	get doc(): Y.Doc | null {
+		return this.core?.doc ?? null;
+	}
+
+	join(conn: Connection): void {
+		this.connections.add(conn);
+		if (this.unloadTimer) {
+			clearTimeout(this.unloadTimer);
+			this.unloadTimer = null;
+		}
+		this.enqueue({ kind: 'join', conn });
+	}
+
+	receive(conn: Connection, data: Uint8Array): void {
+		this.enqueue({ kind: 'message', conn, data });
+	}
+
+	leave(conn: Connection): void {
+		this.connections.delete(conn);
+		this.missedPresence.delete(conn);
+		this.enqueue({ kind: 'leave', conn });
+	}
+
+	/** Closes every connection `which` picks, at once (their 'leave' follows from the socket). */
+	closeWhere(which: (conn: Connection) => boolean, code: number, reason: string): void {
+		for (const conn of this.connections) if (which(conn)) conn.close(code, reason);
+	}
+
+	/** Finishes queued work, compacts and closes every socket with a "server restart" code. */
+	shutdown(): Promise<void> {
+		if (this.state === 'gone') return Promise.resolve();
+		return new Promise((resolve) => this.enqueue({ kind: 'shutdown', done: resolve }));
+	}
+
+	private async load(): Promise<boolean> {
+		try {
+			const loaded = await this.log.load();
+			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes });
+			if (this.state === 'loading') this.state = 'open';
+			return true;
+		} catch (error) {
+			this.fail('load', error);
+			return false;
+		}
+	}
+
+	private enqueue(task: Task): void {
+		if (this.state === 'gone') {
+			if (task.kind === 'shutdown') task.done();
+			return;
+		}
+		this.tasks.push(task);
+		this.schedule();
+	}
+
+	private schedule(): void {
+		if (this.running) return;
+		this.running = true;
+		// setImmediate (not a microtask): every frame already read from the network joins this
+		// batch, so a burst costs one commit, and I/O runs between batches.
+		setImmediate(() => void this.drainSafely());
+	}
+
+	/** A bug in here must cost one room, not the process (drain runs detached). */
+	private async drainSafely(): Promise<void> {
+		try {
+			await this.drain();
+		} catch (error) {
+			this.fail('internal', error);
+		}
+	}
+
+	/** Runs one batch, commits, sends; the next batch gets its own turn of the event loop. */
+	private async drain(): Promise<void> {
+		if (!(await this.ready) || this.state !== 'open') return;
+		const core = this.core!;
+		const batch = this.tasks.splice(0, MAX_BATCH);
+		const effects: Effects<Connection> = { send: [], close: [], write: null, log: [] };
+		const writes: WriteBatch[] = [];
+		let final: Task | null = null;
+		let index = 0;
+		while (index < batch.length) {
+			const task = batch[index++];
+			const done = this.options.onTiming && task.kind === 'message' ? timed(this.options.onTiming, 'message') : null;
+			const step = this.runTask(core, task);
+			done?.();
+			if (step) {
+				effects.send.push(...step.send);
+				effects.log.push(...step.log);
+				if (step.write) writes.push(step.write);
+				// Closing at once (a refused write, a malformed frame) sends nothing the disk lacks.
+				for (const { peer, code, reason } of step.close) peer.close(code, reason);
+			}
+			if (task.kind === 'shutdown' || task.kind === 'unload') {
+				final = task;
+				break;
+			}
+		}
+		this.tasks.unshift(...batch.slice(index));
+		for (const line of effects.log) this.logLine(line.level, line.message);
+
+		const done = this.options.onTiming ? timed(this.options.onTiming, 'commit') : null;
+		const committed = await this.commit(writes);
+		done?.();
+		if (!committed) return;
+		this.send(effects.send);
+		if (this.log.rows > this.options.compactThreshold) await this.compact();
+
+		if (final?.kind === 'shutdown') return this.close(final.done);
+		if (final?.kind === 'unload' && (await this.unloadIfIdle())) return;
+		this.schedulePresence();
+		this.running = false;
+		if (this.tasks.length > 0 && this.state === 'open') this.schedule();
+	}
+
+	private runTask(core: RoomCore<Connection>, task: Task): Effects<Connection> | null {
+		switch (task.kind) {
+			case 'join':
+				if (!this.connections.has(task.conn)) return null; // left before it was handled
+				return core.join(task.conn);
+			case 'message':
+				return core.receive(task.conn, task.data, this.now());
+			case 'leave': {
+				const effects = core.leave(task.conn);
+				if (core.memberCount === 0 && this.connections.size === 0) this.scheduleUnload();
+				return effects;
+			}
+			case 'presence':
+				this.resendMissedPresence(core);
+				return core.flushPresence();
+			case 'unload':
+			case 'shutdown':
+				return null;
+		}
+	}
+
+	private logLine(level: 'error' | 'warn' | 'debug', message: string): void {
+		if (level === 'debug') this.options.logger.debug?.(message);
+		else this.options.logger[level](message);
+	}
+
+	/** Makes the batch's writes durable as one row. */
+	private async commit(writes: WriteBatch[]): Promise<boolean> {
+		if (writes.length === 0) return true;
+		const batch: WriteBatch =
+			writes.length === 1
+				? writes[0]
+				: {
+						update: Y.mergeUpdates(writes.map((write) => write.update)),
+						journal: writes.flatMap((write) => write.journal),
+						owners: writes.flatMap((write) => write.owners)
+					};
+		try {
+			await this.log.append(batch);
+			return true;
+		} catch (error) {
+			this.fail('write', error);
+			return false;
+		}
+	}
+
+	private send(messages: Effects<Connection>['send']): void {
+		const core = this.core!;
+		for (const message of messages) {
+			if (message.to) {
+				if (core.has(message.to)) this.deliver(message.to, message.data, message.presence === true);
+				continue;
+			}
+			for (const conn of this.connections) {
+				if (conn !== message.except && core.has(conn)) this.deliver(conn, message.data, message.presence === true);
+			}
+		}
+	}
+
+	/** A peer that cannot keep up gets the latest presence later, not a queue of old ones. */
+	private deliver(conn: Connection, data: Uint8Array, presence: boolean): void {
+		if (presence && conn.bufferedBytes > PRESENCE_BACKLOG_BYTES) {
+			this.missedPresence.add(conn);
+			return;
+		}
+		conn.send(data);
+	}
+
+	private resendMissedPresence(core: RoomCore<Connection>): void {
+		if (this.missedPresence.size === 0) return;
+		const everyone = core.presenceSnapshot();
+		for (const conn of this.missedPresence) {
+			if (conn.bufferedBytes > PRESENCE_BACKLOG_BYTES) continue;
+			this.missedPresence.delete(conn);
+			if (everyone && core.has(conn)) conn.send(everyone);
+		}
+	}
+
+	private schedulePresence(): void {
+		if (this.presenceTimer || this.state !== 'open') return;
+		if (!this.core?.presencePending && this.missedPresence.size === 0) return;
+		this.presenceTimer = setTimeout(() => {
+			this.presenceTimer = null;
+			this.enqueue({ kind: 'presence' });
+		}, this.options.presenceTickMs);
+	}
+
+	private scheduleUnload(): void {
+		if (this.unloadTimer || this.state !== 'open') return;
+		if (this.options.unloadGraceMs <= 0) {
+			this.tasks.push({ kind: 'unload' });
+			return;
+		}
+		this.unloadTimer = setTimeout(() => {
+			this.unloadTimer = null;
+			this.enqueue({ kind: 'unload' });
+		}, this.options.unloadGraceMs);
+		this.unloadTimer.unref?.();
+	}
+
+	private async compact(): Promise<void> {
+		try {
+			const state = this.core!.stateAsUpdate();
+			await this.log.compact(state);
+			this.core!.compacted(state.byteLength);
+		} catch (error) {
+			// The log is still complete, so this costs disk space, not data.
+			this.options.logger.error(`map ${this.mapId}: compaction failed: ${describe(error)}`);
+		}
+	}
+
+	/** True if the room was unloaded. */
+	private async unloadIfIdle(): Promise<boolean> {
+		if (this.connections.size > 0) return false;
+		await this.compact();
+		// Someone may have joined while we compacted; then the room stays. Tasks still queued
+		// belong to sockets that already left, so dropping them loses nothing.
+		if (this.connections.size > 0) return false;
+		this.dispose();
+		return true;
+	}
+
+	private async close(done: () => void): Promise<void> {
+		await this.compact();
+		for (const conn of this.connections) conn.close(CLOSE.serverRestart, 'server restarting');
+		this.connections.clear();
+		this.dispose();
+		done();
+	}
+
+	private fail(stage: 'load' | 'write' | 'internal', error: unknown): void {
+		if (this.state === 'gone') return;
+		this.options.logger.error(`map ${this.mapId}: ${stage} failed, closing the room: ${describe(error)}`);
+		for (const conn of this.connections) conn.close(CLOSE.storageFailed, 'storage unavailable');
+		this.connections.clear();
+		this.dispose();
+	}
+
+	private dispose(): void {
+		if (this.state === 'gone') return;
+		this.state = 'gone';
+		this.running = false;
+		if (this.presenceTimer) clearTimeout(this.presenceTimer);
+		if (this.unloadTimer) clearTimeout(this.unloadTimer);
+		for (const task of this.tasks) if (task.kind === 'shutdown') task.done();
+		this.tasks = [];
+		this.core?.doc.destroy();
+		this.onGone(this);
+	}
+}
