@@ -55,11 +55,12 @@ export function connectClient(
 	mapId: string,
 	key: string,
 	doc = new Y.Doc(),
-	options: { maxBackoffTime?: number } = {}
+	options: { maxBackoffTime?: number; params?: Record<string, string> } = {}
 ): Client {
+	const { params, ...rest } = options;
 	const provider = new WebsocketProvider(syncUrl, mapId, doc, {
-		...options,
-		params: { key },
+		...rest,
+		params: { ...params, key },
 		WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
 		// BroadcastChannel exists in Node too: without this, clients in one test process
 		// would talk to each other directly and hide what the server does.
