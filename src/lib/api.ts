@@ -5,6 +5,7 @@
 import { isMapId } from './doc/ids.ts';
 import { ROLES, type Role } from './doc/model.ts';
 import { isRecord, text } from './doc/validate.ts';
+import { parseHistoryPage, type HistoryKind, type HistoryPage } from './history.ts';
 
 export interface MapLinks {
 	facilitator: string;
@@ -79,8 +80,11 @@ export async function fetchShareInfo(mapId: string, key: string): Promise<ShareI
 	return parseShareInfo(await request(`/api/maps/${mapId}/links`, { headers: bearer(key) }));
 }
 
-/** Replaces the editor or viewer key: the old link stops working at once. */
-export async function rotateKey(mapId: string, key: string, role: 'editor' | 'viewer'): Promise<ShareInfo> {
+/**
+ * Replaces one role's key: the old link stops working at once. For the facilitator key
+ * the answer holds the only copy of the new facilitator link.
+ */
+export async function rotateKey(mapId: string, key: string, role: Role): Promise<ShareInfo> {
 	return parseShareInfo(
 		await request(`/api/maps/${mapId}/rotate`, {
 			method: 'POST',
@@ -88,6 +92,21 @@ export async function rotateKey(mapId: string, key: string, role: 'editor' | 'vi
 			body: JSON.stringify({ role })
 		})
 	);
+}
+
+export interface HistoryQuery {
+	entry?: string;
+	kind?: HistoryKind;
+	before?: string;
+	limit?: number;
+}
+
+/** One page of the map's history, newest first; `next` fetches the page after it. */
+export async function fetchHistory(mapId: string, key: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+	const params = new URLSearchParams();
+	for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+	const body = await request(`/api/maps/${mapId}/history?${params}`, { headers: bearer(key) });
+	return parseHistoryPage(body);
 }
 
 export async function fetchClientConfig(): Promise<{ basemapStyleUrl: string | null }> {

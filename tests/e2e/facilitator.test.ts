@@ -50,6 +50,8 @@ describe('facilitator controls', () => {
 		for (const page of [facilitator, partner]) {
 			expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(`Northside ${XSS}`);
 			await rowNamed(page, /Food pantry/).click();
+			// Who added it comes from the server's history, a moment after the card opens.
+			await expect.poll(() => page.getByTestId('asset-provenance').textContent()).toContain(`Added by Rosa ${XSS}`);
 			const details = await page.getByTestId('asset-details').textContent();
 			for (const text of [`Food pantry ${XSS}`, `Open Tuesdays ${XSS}`, `St. Mark's ${XSS}`, `Added by Rosa ${XSS}`]) expect(details).toContain(text);
 			await page.getByTestId('presence').locator('summary').click();

@@ -12,7 +12,19 @@ import {
 	type Contributor,
 	type MapView
 } from './model.ts';
-import { hasAsset, hasEntity, insertAsset, patchAsset, patchEntity, readAsset, readMeta, transact, writeMeta, type AtlasDoc } from './schema.ts';
+import {
+	hasAsset,
+	hasEntity,
+	insertAsset,
+	patchAsset,
+	patchEntity,
+	readAsset,
+	readMeta,
+	transact,
+	writeMeta,
+	type AtlasDoc,
+	type Collection
+} from './schema.ts';
 import { InvalidInputError, isCategory, parseGeometry, parseMapView, parseTags } from './validate.ts';
 
 /** Origin of transactions made by this client's own UI. */
@@ -213,6 +225,18 @@ export function restoreGoal(
 	now = Date.now(),
 	origin: unknown = LOCAL_ORIGIN
 ): void {
-	if (!hasEntity(doc, 'goals', id)) throw new InvalidInputError('id', `no goal ${id}`);
-	transact(doc, () => patchEntity(doc, 'goals', id, { deletedAt: undefined, updatedBy: stamp(by), updatedAt: now }), origin);
+	restoreEntry(doc, 'goals', id, by, now, origin);
+}
+
+/** Brings back a deleted asset, goal or link (the app offers it to facilitators). */
+export function restoreEntry(
+	doc: AtlasDoc,
+	collection: Collection,
+	id: string,
+	by: Contributor,
+	now = Date.now(),
+	origin: unknown = LOCAL_ORIGIN
+): void {
+	if (!hasEntity(doc, collection, id)) throw new InvalidInputError('id', `no entry ${id} in ${collection}`);
+	transact(doc, () => patchEntity(doc, collection, id, { deletedAt: undefined, updatedBy: stamp(by), updatedAt: now }), origin);
 }

@@ -74,6 +74,12 @@ export function readAllGoals(doc: AtlasDoc): Goal[] {
 	return out;
 }
 
+/** When an entry of any collection was deleted (soft), or null if it is not deleted or not there. */
+export function entryDeletedAt(doc: AtlasDoc, collection: Collection, id: string): number | null {
+	const value = entityAt(doc, id, collection)?.get('deletedAt');
+	return typeof value === 'number' ? value : null;
+}
+
 export function hasEntity(doc: AtlasDoc, collection: Collection, id: string): boolean {
 	return entityAt(doc, id, collection) !== null;
 }
