@@ -3,10 +3,12 @@
  * The browser benchmarks need Chromium; without it each prints one loud line and is skipped.
  */
 import { runFanout } from './fanout.ts';
+import { runGateBench } from './gate.ts';
 import { runStoreBench } from './store.ts';
 import { runMap10k } from './map-10k.ts';
 import { runDragRate } from './drag-rate.ts';
 
+await runGateBench();
 await runStoreBench();
 await runFanout();
 await runMap10k();

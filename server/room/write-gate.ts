@@ -83,6 +83,8 @@ class NewItem {
 	bornDeleted: boolean;
 	/** Clocks of it the update's own delete set deletes. */
 	deletedByUpdate = 0;
+	/** Its clocks in its keyed list, once placed there. */
+	units: Unit[] | null = null;
 	constructor(
 		readonly struct: Y.Item,
 		/** Effective first clock (Yjs integrates only the part the server lacks). */
@@ -140,7 +142,6 @@ interface Run {
 	end: number;
 }
 
-const idKey = (client: number, clock: number) => `${client}:${clock}`;
 const sameId = (a: Y.ID | null, b: Y.ID | null) => a === b || (a !== null && b !== null && a.client === b.client && a.clock === b.clock);
 
 /** Decides what an incoming V1 update may do to `doc`. Never mutates the doc. */
@@ -191,12 +192,15 @@ class EffectReplay {
 	/** Update structs that end up as GC ranges: items with no place, and GC structs. */
 	private readonly newGc = new Set<Struct>();
 	private readonly keyLists = new Map<Parent, Map<string, KeyList>>();
-	private readonly units = new Map<string, Unit>();
+	/** Units of the server's items in the keyed lists expanded so far, by client then clock. */
+	private readonly units = new Map<number, Map<number, Unit>>();
 	/** Existing items the update's delete set deletes. */
 	private readonly deleted = new Set<Y.Item>();
 	private readonly newRoots = new Map<string, NewRoot>();
 	private rootNames: Map<Y.AbstractType<unknown>, string> | null = null;
 	private readonly paths = new Map<Parent, Path>();
+	/** Filled once the replay is done (collectChanges): whether a type is still there. */
+	private readonly visibleAfterMemo = new Map<Parent, boolean>();
 	private splitCost = 0;
 	private orderSteps = 0;
 	private liveDeletes = 0;
@@ -423,6 +427,21 @@ class EffectReplay {
 		if (this.orderSteps > MAX_ORDER_STEPS) throw new Pathological('too much to order');
 	}
 
+	/** The unit at an id already placed in a keyed list (the server's, or one of the update's). */
+	private unitById(client: number, clock: number): Unit | undefined {
+		if (clock < this.serverState(client)) return this.units.get(client)?.get(clock);
+		const run = this.runs.get(client);
+		const struct = run ? findInRun(run.structs, clock) : null;
+		const item = struct instanceof Y.Item ? this.newItems.get(struct) : undefined;
+		return item?.units?.[clock - item.clock];
+	}
+
+	private registerUnit(unit: Unit): void {
+		let clocks = this.units.get(unit.client);
+		if (!clocks) this.units.set(unit.client, (clocks = new Map()));
+		clocks.set(unit.clock, unit);
+	}
+
 	/** The key's list, expanded into units on first use. */
 	private keyList(parent: Parent, key: string): KeyList {
 		let lists = this.keyLists.get(parent);
@@ -455,7 +474,7 @@ class EffectReplay {
 					if (list.last) list.last.right = unit;
 					else list.first = unit;
 					list.last = unit;
-					this.units.set(idKey(unit.client, unit.clock), unit);
+					this.registerUnit(unit);
 				}
 			}
 			list.lastBefore = list.last;
@@ -463,16 +482,16 @@ class EffectReplay {
 		return list;
 	}
 
-	/** The unit at `id`, in the keyed list it belongs to. */
+	/** The unit at `id`, in the keyed list it belongs to (expanding that list if needed). */
 	private unitAt(id: Y.ID): Unit | null {
-		const known = this.units.get(idKey(id.client, id.clock));
+		const known = this.unitById(id.client, id.clock);
 		if (known) return known;
 		const found = this.structAt(id);
 		if (found.gc) return null;
 		const { parent, parentSub } = this.parentOf(found.owner);
 		if (parent === null || parentSub === null) return null;
 		this.keyList(parent, parentSub);
-		return this.units.get(idKey(id.client, id.clock)) ?? null;
+		return this.unitById(id.client, id.clock) ?? null;
 	}
 
 	/** YATA as Item.integrate runs it, on units. */
@@ -485,8 +504,9 @@ class EffectReplay {
 		if (item.rightOrigin && (!right || !this.inList(right, list))) throw new Pathological('right neighbour is not in the list');
 		if ((left === null && (right === null || right.left !== null)) || (left !== null && left.right !== right)) {
 			let o = left !== null ? left.right : list.first;
-			const conflicting = new Set<Unit>();
-			const beforeOrigin = new Set<Unit>();
+			// Allocated only when there is something to order against (most keys are new).
+			const conflicting = o !== null && o !== right ? new Set<Unit>() : EMPTY_UNITS;
+			const beforeOrigin = o !== null && o !== right ? new Set<Unit>() : EMPTY_UNITS;
 			while (o !== null && o !== right) {
 				this.step();
 				beforeOrigin.add(o);
@@ -499,7 +519,7 @@ class EffectReplay {
 						break;
 					}
 				} else {
-					const originUnit = o.origin ? this.units.get(idKey(o.origin.client, o.origin.clock)) : undefined;
+					const originUnit = o.origin ? this.unitById(o.origin.client, o.origin.clock) : undefined;
 					if (originUnit !== undefined && beforeOrigin.has(originUnit)) {
 						if (!conflicting.has(originUnit)) {
 							left = o;
@@ -514,6 +534,7 @@ class EffectReplay {
 		}
 		const next = left !== null ? left.right : list.first;
 		let previous = left;
+		item.units = [];
 		for (let i = 0; i < item.length; i++) {
 			this.step();
 			const unit: Unit = {
@@ -527,7 +548,7 @@ class EffectReplay {
 			};
 			if (previous) previous.right = unit;
 			else list.first = unit;
-			this.units.set(idKey(unit.client, unit.clock), unit);
+			item.units.push(unit);
 			previous = unit;
 		}
 		previous!.right = next;
@@ -620,13 +641,18 @@ class EffectReplay {
 		return !item.deleted && this.visibleBefore(item.parent as Y.AbstractType<unknown>, depth + 1);
 	}
 
+	/** Only called once the replay is done, so the answer is memoized. */
 	private visibleAfter(parent: Parent, depth = 0): boolean {
 		if (depth > MAX_DEPTH) throw new Pathological('nesting too deep');
-		if (parent instanceof NewRoot) return true;
-		if (parent instanceof NewItem) return !this.newGone(parent) && this.visibleAfter(parent.parent!, depth + 1);
-		const item = parent._item;
-		if (item === null) return true;
-		return !this.existingGone(item) && this.visibleAfter(item.parent as Y.AbstractType<unknown>, depth + 1);
+		const known = this.visibleAfterMemo.get(parent);
+		if (known !== undefined) return known;
+		let visible: boolean;
+		if (parent instanceof NewRoot) visible = true;
+		else if (parent instanceof NewItem) visible = !this.newGone(parent) && this.visibleAfter(parent.parent!, depth + 1);
+		else if (parent._item === null) visible = true;
+		else visible = !this.existingGone(parent._item) && this.visibleAfter(parent._item.parent as Y.AbstractType<unknown>, depth + 1);
+		this.visibleAfterMemo.set(parent, visible);
+		return visible;
 	}
 
 	private pathOf(parent: Parent, depth = 0): Path {
@@ -649,13 +675,21 @@ class EffectReplay {
 		return name;
 	}
 
-	/** What the replay found, as changes (write-rules.ts), each named once. */
+	/**
+	 * What the replay found, as changes (write-rules.ts), each named once. Keyed changes are
+	 * unique per key list by construction; list positions and stores are named once per place.
+	 */
 	private collectChanges(): Change[] {
-		const changes = new Map<string, Change>();
-		const add = (op: ChangeOp, parent: Parent | null, key: string | null) => {
-			const path = parent === null ? null : this.pathOf(parent);
-			const id = JSON.stringify([op, path, key]);
-			if (!changes.has(id)) changes.set(id, { op, parent: path, key });
+		const changes: Change[] = [];
+		const add = (op: ChangeOp, parent: Parent | null, key: string | null) =>
+			changes.push({ op, parent: parent === null ? null : this.pathOf(parent), key });
+		const once = new Map<ChangeOp, Set<Parent>>();
+		const addOnce = (op: ChangeOp, parent: Parent) => {
+			let seen = once.get(op);
+			if (!seen) once.set(op, (seen = new Set()));
+			if (seen.has(parent)) return;
+			seen.add(parent);
+			add(op, parent, null);
 		};
 		if (this.newGc.size > 0) add('store', null, null);
 
@@ -668,28 +702,33 @@ class EffectReplay {
 				const isVisible = last.owner instanceof NewItem ? !this.newGone(last.owner) && this.visibleAfter(list.parent) : !this.existingGone(last.owner) && this.visibleAfter(list.parent);
 				if (last.owner instanceof NewItem && isVisible) add(wasVisible ? 'replace' : 'create', list.parent, list.key);
 				else if (wasVisible && !isVisible && this.visibleAfter(list.parent)) add('delete', list.parent, list.key);
-				for (const item of list.added) {
-					if (!(item === last.owner && isVisible)) add('store', list.parent, list.key);
-				}
+				if (list.added.some((item) => !(item === last.owner && isVisible))) add('store', list.parent, list.key);
 			}
 		}
 
 		for (const item of this.newItems.values()) {
 			if (item.parent === null || item.parentSub !== null) continue;
 			const live = !item.bornDeleted && this.visibleAfter(item.parent);
-			if (live && item.deletedByUpdate < item.length) add('insert', item.parent, null);
-			if (!live || item.deletedByUpdate > 0) add('store', item.parent, null);
+			if (live && item.deletedByUpdate < item.length) addOnce('insert', item.parent);
+			if (!live || item.deletedByUpdate > 0) addOnce('store', item.parent);
 		}
 
 		for (const item of this.deleted) {
 			const parent = item.parent as Y.AbstractType<unknown>;
 			if (item.parentSub !== null && this.keyLists.get(parent)?.get(item.parentSub)?.added.length) continue; // judged with its key above
-			if (this.visibleBefore(parent) && this.visibleAfter(parent)) add(item.parentSub === null ? 'remove' : 'delete', parent, item.parentSub);
-			else if (!this.visibleBefore(parent)) add('store', parent, item.parentSub);
+			if (!this.visibleBefore(parent)) {
+				if (item.parentSub === null) addOnce('store', parent);
+				else add('store', parent, item.parentSub);
+			} else if (this.visibleAfter(parent)) {
+				if (item.parentSub === null) addOnce('remove', parent);
+				else add('delete', parent, item.parentSub);
+			}
 		}
-		return [...changes.values()];
+		return changes;
 	}
 }
+
+const EMPTY_UNITS: Set<Unit> = new Set();
 
 function findInRun(structs: Struct[], clock: number): Struct | null {
 	const index = findIndexIn(structs, clock);
