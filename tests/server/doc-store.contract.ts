@@ -156,6 +156,62 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			await store.close();
 		});
 
+		it('stores journal records and client owners in the same append; compaction keeps them', async () => {
+			const { store, reopen } = await factory.create();
+			const map = record();
+			await store.createMap(map);
+			const entry = (n: number) => ({
+				at: 1_700_000_000_000 + n,
+				role: 'editor' as const,
+				name: `Person ${n}`,
+				affiliation: 'student' as const,
+				collection: 'assets' as const,
+				entry: n % 2 === 0 ? 'even' : 'odd',
+				kind: 'update' as const,
+				fields: { name: `Name ${n}`, tags: ['a', 'b'], description: null }
+			});
+			let last = 0;
+			for (let n = 0; n < 6; n++) {
+				last = await store.appendUpdate(map.id, update(`k${n}`, n), { journal: [entry(n)], owners: [{ client: 1000 + (n % 2), device: `d:${n % 2}` }] });
+			}
+			// The first device to write under a client id keeps it.
+			await store.appendUpdate(map.id, update('x', 1), { owners: [{ client: 1000, device: 'd:other' }] });
+			expect((await store.loadOwners(map.id)).sort((a, b) => a.client - b.client)).toEqual([
+				{ client: 1000, device: 'd:0' },
+				{ client: 1001, device: 'd:1' }
+			]);
+			await store.compact(map.id, last, update('state', 1));
+			const all = await store.readJournal(map.id, { limit: 10 });
+			expect(all.map((e) => e.name)).toEqual(['Person 5', 'Person 4', 'Person 3', 'Person 2', 'Person 1', 'Person 0']);
+			expect(all[0]).toMatchObject({ ...entry(5), seq: all[0].seq });
+			const even = await store.readJournal(map.id, { entry: 'even', limit: 2 });
+			expect(even.map((e) => e.name)).toEqual(['Person 4', 'Person 2']);
+			const older = await store.readJournal(map.id, { entry: 'even', limit: 2, before: even[1].seq });
+			expect(older.map((e) => e.name)).toEqual(['Person 0']);
+			expect(await store.readJournal(map.id, { kind: 'create', limit: 10 })).toEqual([]);
+			expect(await store.readJournal('nothing000', { limit: 10 })).toEqual([]);
+			if (reopen) {
+				await store.close();
+				const again = await reopen();
+				expect((await again.readJournal(map.id, { limit: 10 })).map((e) => e.name)).toEqual(all.map((e) => e.name));
+				expect(await again.loadOwners(map.id)).toHaveLength(2);
+				await again.close();
+			} else await store.close();
+		});
+
+		it('replaces the facilitator key and files the link secret only once', async () => {
+			const { store } = await factory.create();
+			const map = record();
+			await store.createMap(map);
+			expect(await store.rotateKey(map.id, 'facilitator', 0, 'a'.repeat(64), new Uint8Array([1, 2]))).toBe(true);
+			expect(await store.rotateKey(map.id, 'facilitator', 1, 'b'.repeat(64), new Uint8Array([9]))).toBe(true);
+			const stored = await store.getMap(map.id);
+			expect(stored?.keyHashes.facilitator).toBe('b'.repeat(64));
+			expect(stored?.keyGenerations).toEqual({ facilitator: 2, editor: 0, viewer: 0 });
+			expect(stored?.linkSecret).toEqual(new Uint8Array([1, 2]));
+			await store.close();
+		});
+
 		it('keeps everything across a reopen (persistent backends)', async () => {
 			const { store, reopen } = await factory.create();
 			if (!reopen) {
