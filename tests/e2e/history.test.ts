@@ -47,7 +47,7 @@ describe('history and trust', () => {
 	});
 
 	it('the facilitator puts an earlier version back; everyone sees it', async () => {
-		await facilitator.getByTestId('asset-details').getByRole('button', { name: 'History of this asset' }).click();
+		await facilitator.getByTestId('asset-details').getByRole('button', { name: 'History' }).click();
 		const dialog = facilitator.getByRole('dialog');
 		await expect.poll(() => dialog.getByRole('listitem').count()).toBe(2);
 		const items = dialog.getByRole('listitem');

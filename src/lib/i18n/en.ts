@@ -17,7 +17,8 @@ export const en = {
 	'home.noRecent': 'Maps you create or join will be listed here.',
 
 	'join.title': 'Join {title}',
-	'join.intro': 'Tell the group who you are. This stays on this device, and you can change it later.',
+	'join.intro':
+		'Tell the group who you are. Everyone in this map sees your name and how you take part, and its history keeps them beside your changes. You can change them later.',
 	'join.name': 'Your name',
 	'join.nameHint': 'As you would like others in the room to see it',
 	'join.affiliation': 'I am taking part as',
@@ -25,6 +26,7 @@ export const en = {
 	'join.save': 'Save',
 	'join.cancel': 'Cancel',
 	'join.nameRequired': 'Please enter a name.',
+	'join.affiliationRequired': 'Choose how you are taking part.',
 
 	'affiliation.community-member': 'Community member',
 	'affiliation.community-organization': 'Community organization',
@@ -218,6 +220,14 @@ export const en = {
 	'history.putBackNo': 'Cancel',
 	'history.putBackDone': '“{name}” is back as it was.',
 	'history.restoredToast': 'Restored.',
+	'history.retry': 'Try again',
+	'history.assetStoryNamed': 'History of “{name}”',
+	'history.showOnMapNamed': 'Show “{name}” on the map',
+	'history.lockedValue': 'locked',
+	'history.unlockedValue': 'open',
+	'history.viewValue': 'new starting view',
+	'history.putBackWill': 'These fields will change back:',
+	'history.putBackSame': 'The asset already looks like this version.',
 
 	'provenance.added': 'Added by {who}, {when}',
 	'provenance.changed': 'Last changed by {who}, {when}',

@@ -133,6 +133,13 @@ export class LiveMap {
 		});
 	}
 
+	/** Any change to the map, local or remote. */
+	onAnyChange(listener: () => void): () => void {
+		const handler = () => listener();
+		this.doc.on('update', handler);
+		return () => this.doc.off('update', handler);
+	}
+
 	onAssetsChanged(listener: AssetsListener): () => void {
 		this.#listeners.add(listener);
 		return () => this.#listeners.delete(listener);
