@@ -58,7 +58,7 @@ export async function seedMap(server: TestServer, count: number, title = `${coun
 	const full = (doc: Y.Doc) => doc.getMap('assets').size === count;
 
 	// Like an importer: connected first, then 1,000 assets per transaction (one update each).
-	// One update may hold at most 100,000 structs (server/update-shape.ts), about 8,000 assets.
+	// One update may hold at most 50,000 structs (server/room/update-shape.ts), about 4,000 assets.
 	const uploadStart = performance.now();
 	const seeder = connectClient(server.syncUrl, map.id, map.keys.facilitator);
 	const witness = connectClient(server.syncUrl, map.id, map.keys.viewer);

@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { isMapId } from '../src/lib/doc/ids.ts';
+import { cleanDisplayName } from '../src/lib/doc/names.ts';
 import { AFFILIATIONS, type Affiliation, type Role } from '../src/lib/doc/model.ts';
 import { roleForKey } from './auth.ts';
 import type { AtlasConfig } from './config.ts';
@@ -27,8 +28,15 @@ import type { Logger } from './room/runner.ts';
  */
 export const MAX_PAYLOAD_BYTES = 24 * 1024 * 1024;
 
-/** A client this far behind on reading is not coming back; dropping it protects memory. */
-const MAX_BUFFERED_BYTES = 4 * MAX_PAYLOAD_BYTES;
+/**
+ * A socket may have at most this much queued: room for the largest frame plus some. A
+ * client that asks for the whole map again and again without reading is closed (1013)
+ * instead of holding a copy per request in the server's memory.
+ */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** All sockets together; past it, the ones with the most queued are closed first. */
+export const MAX_TOTAL_BUFFERED_BYTES = 512 * 1024 * 1024;
+const BUFFER_SWEEP_MS = 1000;
 
 const SYNC_PATH = /^\/sync(\/|$)/;
 
@@ -51,14 +59,14 @@ export function syncPathOf(req: IncomingMessage): { pathname: string; key: strin
 
 /** Name and affiliation from the connect parameters, cleaned; presence shows these. */
 export function identityOf(params: URLSearchParams): Identity {
-	// Control characters would let a name fake line breaks or bidi tricks in other UIs.
-	const name = (params.get('name') ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '').trim();
+	// Invisible, control and bidi characters would let a name pose as another or fake line breaks.
+	const name = cleanDisplayName(params.get('name') ?? '', MAX_NAME_LENGTH);
 	const affiliation = params.get('affiliation');
 	const session = params.get('session');
 	return {
 		session: session !== null && SESSION_PATTERN.test(session) ? session : null,
 		device: deviceIdFor(params.get('device')),
-		name: [...name].slice(0, MAX_NAME_LENGTH).join(''),
+		name,
 		affiliation: (AFFILIATIONS as readonly unknown[]).includes(affiliation) ? (affiliation as Affiliation) : 'other'
 	};
 }
@@ -89,8 +97,10 @@ class SocketConnection implements KeyedConnection {
 
 	send(message: Uint8Array): void {
 		if (this.ws.readyState !== this.ws.OPEN) return;
-		if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-			this.close(CLOSE.tooSlow, 'client too slow');
+		if (this.ws.bufferedAmount + message.byteLength > MAX_BUFFERED_BYTES) {
+			// It is not reading, so it would not read a close frame either: drop the socket and
+			// what is queued for it now. A stock client reconnects (1006) and syncs afresh.
+			this.ws.terminate();
 			return;
 		}
 		this.ws.send(message);
@@ -130,6 +140,22 @@ export function createSyncServer(ctx: SyncServerContext) {
 	// Like every other response (server/http/security-headers.ts).
 	wss.on('headers', (headers) => headers.push('Referrer-Policy: no-referrer'));
 	let closing = false;
+
+	// Sockets that stop reading hold what was sent to them. Past the total, close the
+	// greediest first; a phone on weak Wi-Fi holds far less than the worst offenders.
+	const sweep = setInterval(() => {
+		let total = 0;
+		for (const client of wss.clients) total += client.bufferedAmount;
+		if (total <= MAX_TOTAL_BUFFERED_BYTES) return;
+		const greedy = [...wss.clients].sort((a, b) => b.bufferedAmount - a.bufferedAmount);
+		for (const client of greedy) {
+			if (total <= MAX_TOTAL_BUFFERED_BYTES) break;
+			total -= client.bufferedAmount;
+			ctx.logger.warn(`dropping a socket holding ${client.bufferedAmount} unread bytes (server total over ${MAX_TOTAL_BUFFERED_BYTES})`);
+			client.terminate();
+		}
+	}, BUFFER_SWEEP_MS);
+	sweep.unref();
 
 	function acceptAndClose(req: IncomingMessage, socket: Duplex, head: Buffer, code: number, reason: string): void {
 		wss.handleUpgrade(req, socket, head, (ws) => {
@@ -244,6 +270,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 		},
 		async close(): Promise<void> {
 			closing = true;
+			clearInterval(sweep);
 			for (const client of wss.clients) client.terminate();
 			await new Promise<void>((resolve) => wss.close(() => resolve()));
 		}

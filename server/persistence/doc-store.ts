@@ -93,6 +93,8 @@ export interface DocStore {
 	appendUpdate(mapId: string, update: Uint8Array, extras?: AppendExtras): Promise<number>;
 	/** Every client id bound to a device in this map. */
 	loadOwners(mapId: string): Promise<ClientOwner[]>;
+	/** Binds client ids to devices without an update (a presence id); the first binding of an id stays. */
+	addOwners(mapId: string, owners: ClientOwner[]): Promise<void>;
 	/** Journal records, newest first. Compaction never removes any. */
 	readJournal(mapId: string, query: JournalQuery): Promise<StoredJournalEntry[]>;
 	/** Every stored update of a map, oldest first. */

@@ -82,6 +82,12 @@ export function createMemoryStore(): DocStore {
 			}
 			return seq;
 		},
+		async addOwners(mapId, added) {
+			open();
+			let bound = owners.get(mapId);
+			if (!bound) owners.set(mapId, (bound = new Map()));
+			for (const { client, device } of added) if (!bound.has(client)) bound.set(client, device);
+		},
 		async loadOwners(mapId): Promise<ClientOwner[]> {
 			open();
 			return [...(owners.get(mapId) ?? [])].map(([client, device]) => ({ client, device }));

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
+import type { ClientOwner } from '../room/client-ids.ts';
 import type { JournalCollection, JournalKind } from '../room/journal.ts';
 import {
 	JoinCodeTakenError,
@@ -192,6 +193,9 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		}
 		return row.seq;
 	});
+	const addOwnersTx = db.transaction((mapId: string, owners: ClientOwner[]) => {
+		for (const { client, device } of owners) insertOwner.run(mapId, client, device);
+	});
 	const journalStatements = new Map<string, Database.Statement<unknown[], JournalRow>>();
 	const journalQuery = (entry: boolean, kind: boolean, before: boolean) => {
 		const key = `${entry}${kind}${before}`;
@@ -267,6 +271,9 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		},
 		async appendUpdate(mapId, update, extras = {}) {
 			return appendTx(mapId, toBuffer(update), extras);
+		},
+		async addOwners(mapId, owners) {
+			addOwnersTx(mapId, owners);
 		},
 		async loadOwners(mapId) {
 			return selectOwners.all(mapId).map((row) => ({ client: Number(row.client), device: row.device }));

@@ -47,9 +47,12 @@ export interface Closing<P extends Peer = Peer> {
 	reason: string;
 }
 
-/** What one step durably adds: an update, the journal entries it makes, client ids it binds. */
+/**
+ * What one step durably adds: an update, the journal entries it makes, client ids it binds
+ * (an update is absent when a connection only claimed its presence id).
+ */
 export interface WriteBatch {
-	update: Uint8Array;
+	update: Uint8Array | null;
 	journal: JournalRecord[];
 	owners: ClientOwner[];
 }
@@ -83,6 +86,14 @@ export interface LoadedRoom {
  */
 const EXTRA_STATE_VECTOR_ENTRIES = 1024;
 
+/**
+ * Bytes of updates with missing dependencies dropped quietly before a connection's first
+ * sync step 2 (the reconnect race, see handleUpdate). A stock client races with its few
+ * latest edits, a few kilobytes; more is a client making the server decode frames that it
+ * then throws away.
+ */
+const MAX_QUIET_DROP_BYTES = 1024 * 1024;
+
 /** WebSocket close reasons are at most 123 bytes of UTF-8 (ws throws on longer ones). */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -100,6 +111,7 @@ interface Member {
 	/** Who owns the client ids it writes under: its device, or itself for as long as it is connected. */
 	device: string;
 	persistentDevice: boolean;
+	quietDroppedBytes: number;
 }
 
 const LOAD_ORIGIN = Symbol('load');
@@ -114,6 +126,8 @@ export class RoomCore<P extends Peer = Peer> {
 	/** The doc's own account of what the last apply changed (the 'update' event). */
 	private delta: Uint8Array | null = null;
 	private ephemeralDevices = 0;
+	/** Connections per device that has no token: its client ids are held while any is open. */
+	private readonly ephemeralMembers = new Map<string, number>();
 
 	constructor(
 		readonly mapId: string,
@@ -155,12 +169,11 @@ export class RoomCore<P extends Peer = Peer> {
 	join(peer: P): Effects<P> {
 		const effects = empty<P>();
 		const persistent = peer.identity.device !== null;
-		this.members.set(peer, {
-			sentStep2: false,
-			dead: false,
-			device: peer.identity.device ?? `connection:${++this.ephemeralDevices}`,
-			persistentDevice: persistent
-		});
+		// Without a device token, a tab's sockets (same session token) count as one device
+		// while any of them is open; a socket with neither is a device of its own.
+		const device = peer.identity.device ?? (peer.identity.session ? `session:${peer.identity.session}` : `connection:${++this.ephemeralDevices}`);
+		if (!persistent) this.ephemeralMembers.set(device, (this.ephemeralMembers.get(device) ?? 0) + 1);
+		this.members.set(peer, { sentStep2: false, dead: false, device, persistentDevice: persistent, quietDroppedBytes: 0 });
 		this.presence.join(peer);
 		effects.send.push({ to: peer, data: encodeSyncStep1(Y.encodeStateVector(this.doc)) });
 		const everyone = this.presence.snapshot();
@@ -173,7 +186,14 @@ export class RoomCore<P extends Peer = Peer> {
 		if (!member) return empty();
 		this.members.delete(peer);
 		this.presence.leave(peer);
-		if (!member.persistentDevice) this.owners.release(member.device);
+		if (!member.persistentDevice) {
+			const left = (this.ephemeralMembers.get(member.device) ?? 1) - 1;
+			if (left > 0) this.ephemeralMembers.set(member.device, left);
+			else {
+				this.ephemeralMembers.delete(member.device);
+				this.owners.release(member.device);
+			}
+		}
 		return empty();
 	}
 
@@ -217,9 +237,17 @@ export class RoomCore<P extends Peer = Peer> {
 			case 'sync-update':
 				this.handleUpdate(peer, member, message.update, message.kind === 'sync-step2', now, effects);
 				return;
-			case 'awareness':
-				this.presence.receive(peer, message.entries);
+			case 'awareness': {
+				// A presence id is a Yjs client id (y-websocket uses the doc's): the device that
+				// shows under it owns it from then on, so nobody who saw it in presence can write
+				// under it while its owner is away.
+				const claimed = this.presence.receive(peer, message.entries, (clientId) => this.owners.mayWrite(clientId, member.device));
+				if (claimed !== null && this.owners.owner(claimed) === undefined) {
+					const owners = this.owners.claim([claimed], member.device, member.persistentDevice);
+					if (owners.length > 0) effects.write = { update: null, journal: [], owners };
+				}
 				return;
+			}
 			case 'query-awareness': {
 				const everyone = this.presence.snapshot();
 				if (everyone) effects.send.push({ to: peer, data: everyone, presence: true });
@@ -250,7 +278,7 @@ export class RoomCore<P extends Peer = Peer> {
 		};
 		switch (verdict.kind) {
 			case 'missing':
-				if (!step2 && beforeStep2) {
+				if (!step2 && beforeStep2 && (member.quietDroppedBytes += update.byteLength) <= MAX_QUIET_DROP_BYTES) {
 					// A stock client that edits while it reconnects sends that edit before its answer
 					// to our sync step 1, building on offline edits that answer will carry (it holds
 					// everything the client has that we lacked). Dropping it loses nothing.

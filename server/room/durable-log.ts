@@ -35,6 +35,10 @@ export class DurableLog {
 
 	/** Resolves once the batch is durable. */
 	async append(batch: WriteBatch): Promise<void> {
+		if (batch.update === null) {
+			if (batch.owners.length > 0) await this.store.addOwners(this.mapId, batch.owners);
+			return;
+		}
 		this.lastSeq = await this.store.appendUpdate(this.mapId, batch.update, { journal: batch.journal, owners: batch.owners });
 		this.rowCount++;
 		this.bytes += batch.update.byteLength;

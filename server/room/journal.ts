@@ -72,60 +72,65 @@ function fieldValue(doc: Y.Doc, collection: string, id: string, field: string): 
  * nobody can see ("store") make none.
  */
 export function journalFor(doc: Y.Doc, changes: Change[], author: Author, at: number): JournalRecord[] {
-	const created = new Map<string, 'create' | 'update' | 'delete'>();
-	const touched = new Map<string, Set<string>>();
-	const key = (collection: string, id: string) => `${collection}\u0000${id}`;
+	// Per collection, per entry id: ids come from the network, so they are never joined into
+	// one string key (an id holding the separator would file changes under another entry).
+	const created = new Map<JournalCollection, Map<string, 'create' | 'update' | 'delete'>>();
+	const touched = new Map<JournalCollection, Map<string, Set<string>>>();
+	const note = (collection: JournalCollection, id: string, field: string) => {
+		let entries = touched.get(collection);
+		if (!entries) touched.set(collection, (entries = new Map()));
+		let fields = entries.get(id);
+		if (!fields) entries.set(id, (fields = new Set()));
+		fields.add(field);
+	};
 	for (const change of changes) {
 		if (change.op === 'store' || change.parent === null) continue;
 		const root = change.parent[0];
 		if (root === 'meta') {
-			if (change.parent.length === 1 && change.key !== null) add(touched, key('meta', 'meta'), change.key);
-			else if (change.parent.length > 1 && change.parent[1] !== null) add(touched, key('meta', 'meta'), change.parent[1]);
+			if (change.parent.length === 1 && change.key !== null) note('meta', 'meta', change.key);
+			else if (change.parent.length > 1 && change.parent[1] !== null) note('meta', 'meta', change.parent[1]);
 			continue;
 		}
 		if (root === null || !ENTRY_ROOTS.has(root)) continue;
+		const collection = root as JournalCollection;
 		if (change.parent.length === 1) {
 			if (change.key === null) continue;
-			created.set(key(root, change.key), change.op === 'create' ? 'create' : change.op === 'delete' ? 'delete' : 'update');
+			let entries = created.get(collection);
+			if (!entries) created.set(collection, (entries = new Map()));
+			entries.set(change.key, change.op === 'create' ? 'create' : change.op === 'delete' ? 'delete' : 'update');
 			continue;
 		}
 		const id = change.parent[1];
 		const field = change.parent.length === 2 ? change.key : change.parent[2];
 		if (id === null || field === null) continue;
-		add(touched, key(root, id), field);
+		note(collection, id, field);
 	}
 
 	const records: JournalRecord[] = [];
 	const record = (collection: JournalCollection, entry: string, kind: JournalKind, fields: Record<string, unknown>) =>
 		records.push({ at, ...author, collection, entry, kind, fields });
-	for (const [id, kind] of created) {
-		const [collection, entry] = id.split('\u0000') as [JournalCollection, string];
-		record(collection, entry, kind, kind === 'delete' ? {} : entryFields(doc, collection, entry));
+	for (const [collection, entries] of created) {
+		for (const [entry, kind] of entries) record(collection, entry, kind, kind === 'delete' ? {} : entryFields(doc, collection, entry));
 	}
-	for (const [id, names] of touched) {
-		if (created.has(id)) continue; // its fields are in the create (or gone with the delete)
-		const [collection, entry] = id.split('\u0000') as [JournalCollection, string];
-		if (collection === 'meta') {
-			const meta = doc.getMap<unknown>('meta');
-			const fields: Record<string, unknown> = {};
-			for (const name of names) fields[name] = meta.has(name) ? journalValue(meta.get(name)) : null;
-			record('meta', 'meta', 'update', fields);
-			continue;
+	for (const [collection, entries] of touched) {
+		for (const [entry, names] of entries) {
+			if (created.get(collection)?.has(entry)) continue; // its fields are in the create (or gone with the delete)
+			if (collection === 'meta') {
+				const meta = doc.getMap<unknown>('meta');
+				const fields: Record<string, unknown> = {};
+				for (const name of names) fields[name] = meta.has(name) ? journalValue(meta.get(name)) : null;
+				record('meta', 'meta', 'update', fields);
+				continue;
+			}
+			const rest: Record<string, unknown> = {};
+			for (const name of names) {
+				const value = fieldValue(doc, collection, entry, name);
+				if (name === 'deletedAt') record(collection, entry, typeof value === 'number' ? 'delete' : 'restore', { deletedAt: value });
+				else if (name === 'hidden') record(collection, entry, value === true ? 'hide' : 'show', { hidden: value });
+				else if (!BOOKKEEPING.has(name)) rest[name] = value;
+			}
+			if (Object.keys(rest).length > 0) record(collection, entry, 'update', rest);
 		}
-		const rest: Record<string, unknown> = {};
-		for (const name of names) {
-			const value = fieldValue(doc, collection, entry, name);
-			if (name === 'deletedAt') record(collection, entry, typeof value === 'number' ? 'delete' : 'restore', { deletedAt: value });
-			else if (name === 'hidden') record(collection, entry, value === true ? 'hide' : 'show', { hidden: value });
-			else if (!BOOKKEEPING.has(name)) rest[name] = value;
-		}
-		if (Object.keys(rest).length > 0) record(collection, entry, 'update', rest);
 	}
 	return records;
-}
-
-function add(map: Map<string, Set<string>>, id: string, field: string): void {
-	let set = map.get(id);
-	if (!set) map.set(id, (set = new Set()));
-	set.add(field);
 }

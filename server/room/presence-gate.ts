@@ -53,12 +53,20 @@ export class PresenceGate<P extends PresencePeer> {
 		this.holders.set(peer, { own: null, clockOffset: 0 });
 	}
 
-	/** Applies the sender's own entry, if the frame has one. */
-	receive(peer: P, entries: PresenceEntry[]): void {
+	/**
+	 * Applies the sender's own entry, if the frame has one. `mayClaim` says whether this
+	 * connection's device may hold an id at all (another device owns it). Returns the id
+	 * this frame made the connection's own, if it did.
+	 */
+	receive(peer: P, entries: PresenceEntry[], mayClaim: (clientId: number) => boolean = () => true): number | null {
 		const holder = this.holders.get(peer);
-		if (!holder) return;
+		if (!holder) return null;
+		let claimed: number | null = null;
 		for (const entry of entries) {
-			if (holder.own === null) this.claim(peer, holder, entry.clientId);
+			if (holder.own === null && mayClaim(entry.clientId)) {
+				this.claim(peer, holder, entry.clientId);
+				if (holder.own !== null) claimed = holder.own;
+			}
 			if (entry.clientId !== holder.own) continue;
 			if (entry.json.byteLength > MAX_PRESENCE_STATE_BYTES) throw new FrameTooLarge(`presence state over ${MAX_PRESENCE_STATE_BYTES} bytes`);
 			let parsed: unknown;
@@ -74,8 +82,9 @@ export class PresenceGate<P extends PresencePeer> {
 			this.states.set(entry.clientId, { clock: entry.clock + holder.clockOffset, state: stamped });
 			this.changed.add(entry.clientId);
 			// One entry per message counts; a client has only one own state.
-			return;
+			return claimed;
 		}
+		return claimed;
 	}
 
 	/**

@@ -99,6 +99,8 @@ export class RoomRunner {
 	/** Connections that missed presence while too slow to read. */
 	private readonly missedPresence = new Set<Connection>();
 	private presenceTimer: NodeJS.Timeout | null = null;
+	/** Size of the state the last compaction wrote (compaction by bytes waits for the log to double it). */
+	private lastCompactedBytes = 0;
 	private unloadTimer: NodeJS.Timeout | null = null;
 	private readonly now: () => number;
 
@@ -228,7 +230,7 @@ export class RoomRunner {
 		done?.();
 		if (!committed) return;
 		this.send(effects.send);
-		if (this.log.rows > this.options.compactThreshold) await this.compact();
+		if (this.shouldCompact()) await this.compact();
 
 		if (final?.kind === 'shutdown') return this.close(final.done);
 		if (final?.kind === 'unload' && (await this.unloadIfIdle())) return;
@@ -266,11 +268,12 @@ export class RoomRunner {
 	/** Makes the batch's writes durable as one row. */
 	private async commit(writes: WriteBatch[]): Promise<boolean> {
 		if (writes.length === 0) return true;
+		const updates = writes.map((write) => write.update).filter((update): update is Uint8Array => update !== null);
 		const batch: WriteBatch =
 			writes.length === 1
 				? writes[0]
 				: {
-						update: Y.mergeUpdates(writes.map((write) => write.update)),
+						update: updates.length === 0 ? null : updates.length === 1 ? updates[0] : Y.mergeUpdates(updates),
 						journal: writes.flatMap((write) => write.journal),
 						owners: writes.flatMap((write) => write.owners)
 					};
@@ -337,11 +340,24 @@ export class RoomRunner {
 		this.unloadTimer.unref?.();
 	}
 
+	/**
+	 * Past the row threshold, or when the stored log has grown well past the document it
+	 * holds (overwritten values count until compaction folds them away): otherwise a few big
+	 * overwrites would run a small map into its size cap and lock everyone out.
+	 */
+	private shouldCompact(): boolean {
+		if (this.log.rows <= 1) return false;
+		if (this.log.rows > this.options.compactThreshold) return true;
+		const bytes = this.log.storedBytes;
+		return bytes > this.options.maxDocBytes / 4 && bytes > 2 * this.lastCompactedBytes;
+	}
+
 	private async compact(): Promise<void> {
 		try {
 			const state = this.core!.stateAsUpdate();
 			await this.log.compact(state);
 			this.core!.compacted(state.byteLength);
+			this.lastCompactedBytes = state.byteLength;
 		} catch (error) {
 			// The log is still complete, so this costs disk space, not data.
 			this.options.logger.error(`map ${this.mapId}: compaction failed: ${describe(error)}`);

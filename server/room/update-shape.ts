@@ -30,17 +30,17 @@ export interface UpdateLimits {
 }
 
 /**
- * Sized by the worst shape, not the usual one. The cheapest struct to send and the most
- * expensive per byte to handle is a 2-byte GC range: 150,000 of them took 181 ms to decode
- * and check plus 91 ms to apply (measured, this machine), past the 200 ms one frame may
- * hold the event loop. 100,000 structs stays under it, and is still about 8,000 assets
- * arriving in one update; a client only sends that much at once when it reconnects after
- * creating thousands of assets offline (an importer should send them in several
- * transactions, each its own update). Delete ranges: 150,000 one-clock ranges took 91 ms.
- * Values: a 10,000-asset map holds a few hundred thousand (coordinates are values).
- * Depth: our deepest value is a polygon's coordinates, four levels down.
+ * Sized by the worst shape, not the usual one. The write gate replays each update's
+ * integration before anything is applied (room/write-gate.ts), on top of Yjs decoding it
+ * and then applying it, so what one update may hold bounds how long one message holds the
+ * event loop. 50,000 structs is about 4,000 new assets in one update, which a phone only
+ * sends after creating thousands offline (an importer sends them in several transactions,
+ * each its own update); bench/gate.ts prints what the largest ones cost. Delete ranges:
+ * 150,000 one-clock ranges took 91 ms. Values: a 10,000-asset map holds a few hundred
+ * thousand (coordinates are values). Depth: our deepest value is a polygon's coordinates,
+ * four levels down.
  */
-export const UPDATE_LIMITS: UpdateLimits = { structs: 100_000, deleteRanges: 100_000, values: 1_000_000, depth: 32 };
+export const UPDATE_LIMITS: UpdateLimits = { structs: 50_000, deleteRanges: 100_000, values: 1_000_000, depth: 32 };
 
 /** Within what Yjs can decode, but more than one update may hold here. */
 export class UpdateTooLarge extends Error {}

@@ -61,6 +61,14 @@ const MAX_ORDER_STEPS = 2_000_000;
 
 class Missing extends Error {}
 class Pathological extends Error {}
+class TooManyClients extends Error {}
+
+/**
+ * New client ids one update may write under. A device writes under one id per page load;
+ * a phone that reloads offline a few times brings a few. Thousands (a flood of one-clock
+ * GC ranges under fresh ids) only grow every state vector and the owner table forever.
+ */
+export const MAX_NEW_CLIENTS_PER_UPDATE = 64;
 
 type Struct = Y.Item | Y.GC | Y.Skip;
 /** What Y.decodeUpdate returns (its declared type names internal classes). */
@@ -76,6 +84,8 @@ class NewRoot {
 
 /** An item of the update as Yjs would integrate it. */
 class NewItem {
+	/** Its pieces in its keyed list, once placed (kept here, not in a map: most items are new). */
+	pieces: Piece[] | null = null;
 	/** The parent type; null when Yjs turns the item into a GC range (no place). */
 	parent: Parent | null = null;
 	parentSub: string | null = null;
@@ -83,8 +93,7 @@ class NewItem {
 	bornDeleted: boolean;
 	/** Clocks of it the update's own delete set deletes. */
 	deletedByUpdate = 0;
-	/** Its clocks in its keyed list, once placed there. */
-	units: Unit[] | null = null;
+
 	constructor(
 		readonly struct: Y.Item,
 		/** Effective first clock (Yjs integrates only the part the server lacks). */
@@ -113,25 +122,32 @@ class NewItem {
 type Parent = Y.AbstractType<unknown> | NewItem | NewRoot;
 type Owner = Y.Item | NewItem;
 
-/** One clock of a keyed list, the way a split item would look (origin: the clock before). */
-interface Unit {
+/**
+ * An item of a keyed list as Yjs holds it: whole, or one of the parts it was split into
+ * where a reference pointed into its middle (the right part's origin is the left part's
+ * last clock). Pieces split exactly where Yjs's items would, so the replay costs one
+ * step per item, however many clocks a (deleted) item spans.
+ */
+interface Piece {
+	owner: Owner;
 	client: number;
 	clock: number;
+	length: number;
 	origin: Y.ID | null;
 	rightOrigin: Y.ID | null;
-	left: Unit | null;
-	right: Unit | null;
-	owner: Owner;
+	left: Piece | null;
+	right: Piece | null;
+	list: KeyList;
 }
 
 /** The items of one key of one map (all but the last are deleted, per Yjs). */
 interface KeyList {
 	parent: Parent;
 	key: string;
-	first: Unit | null;
-	last: Unit | null;
-	/** The last unit before the update: the key's value, if it is not deleted. */
-	lastBefore: Unit | null;
+	first: Piece | null;
+	last: Piece | null;
+	/** The last piece before the update: the key's value, if it is not deleted. */
+	lastBefore: Piece | null;
 	added: NewItem[];
 }
 
@@ -159,8 +175,15 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, context: GateContext
 	} catch (error) {
 		return { kind: 'malformed', reason: `undecodable update: ${describe(error)}` };
 	}
+	const readOnly = context.role === 'viewer' ? 'viewers are read-only' : context.role === 'editor' && context.locked ? 'map is locked' : null;
 	try {
-		const effect = new EffectReplay(doc, decoded).run();
+		const replay = new EffectReplay(doc, decoded);
+		if (readOnly) {
+			// Nothing this connection sends may change the map: whether it would is cheap to
+			// tell, and the full replay is not run for it.
+			return replay.writesAnything() ? { kind: 'forbidden', reason: readOnly } : { kind: 'ok', writes: false, changes: [], clients: [] };
+		}
+		const effect = replay.run();
 		if (effect.writes) {
 			for (const client of effect.clients) {
 				if (!context.mayWriteClient(client)) return { kind: 'forbidden', reason: `client id ${client} belongs to another device` };
@@ -174,6 +197,7 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, context: GateContext
 	} catch (error) {
 		if (error instanceof Missing) return { kind: 'missing', reason: `missing dependency: ${error.message}` };
 		if (error instanceof Pathological) return { kind: 'malformed', reason: `pathological update: ${error.message}` };
+		if (error instanceof TooManyClients) return { kind: 'too-large', reason: `update too large: ${error.message}` };
 		throw error;
 	}
 }
@@ -192,8 +216,8 @@ class EffectReplay {
 	/** Update structs that end up as GC ranges: items with no place, and GC structs. */
 	private readonly newGc = new Set<Struct>();
 	private readonly keyLists = new Map<Parent, Map<string, KeyList>>();
-	/** Units of the server's items in the keyed lists expanded so far, by client then clock. */
-	private readonly units = new Map<number, Map<number, Unit>>();
+	/** The pieces of the server's items in the keyed lists replayed so far, in clock order. */
+	private readonly pieces = new Map<Y.Item, Piece[]>();
 	/** Existing items the update's delete set deletes. */
 	private readonly deleted = new Set<Y.Item>();
 	private readonly newRoots = new Map<string, NewRoot>();
@@ -212,13 +236,24 @@ class EffectReplay {
 		this.store = doc.store;
 	}
 
+	/** Whether applying the update would change anything, without replaying where. Throws Missing. */
+	writesAnything(): boolean {
+		this.groupRuns();
+		const order = this.integrationOrder();
+		// Also throws Missing for deletes of content nobody has (Yjs would keep those pending).
+		this.applyDeleteSet();
+		return order.length > 0 || this.liveDeletes > 0;
+	}
+
 	run(): { writes: boolean; changes: Change[]; clients: number[] } {
 		this.groupRuns();
-		for (const { struct, offset } of this.integrationOrder()) this.integrate(struct, offset);
+		const order = this.integrationOrder();
+		const fresh = [...this.runs.keys()].filter((client) => this.stateOf(client) > this.serverState(client));
+		if (fresh.length > MAX_NEW_CLIENTS_PER_UPDATE) throw new TooManyClients(`writes under ${fresh.length} client ids (at most ${MAX_NEW_CLIENTS_PER_UPDATE})`);
+		for (const { struct, offset } of order) this.integrate(struct, offset);
 		this.applyDeleteSet();
-		const clients = [...this.runs.keys()].filter((client) => this.stateOf(client) > this.serverState(client));
 		const changes = this.collectChanges();
-		return { writes: clients.length > 0 || this.liveDeletes > 0, changes, clients };
+		return { writes: fresh.length > 0 || this.liveDeletes > 0, changes, clients: fresh };
 	}
 
 	private serverState(client: number): number {
@@ -408,7 +443,7 @@ class EffectReplay {
 			// A map value is one value; Yjs never writes a longer one.
 			throw new Pathological('several values at one key');
 		}
-		this.placeInKeyList(item, parent, parentSub);
+		this.placeInKeyList(item, parent, parentSub, struct, offset);
 	}
 
 	private root(name: string): Parent {
@@ -427,22 +462,7 @@ class EffectReplay {
 		if (this.orderSteps > MAX_ORDER_STEPS) throw new Pathological('too much to order');
 	}
 
-	/** The unit at an id already placed in a keyed list (the server's, or one of the update's). */
-	private unitById(client: number, clock: number): Unit | undefined {
-		if (clock < this.serverState(client)) return this.units.get(client)?.get(clock);
-		const run = this.runs.get(client);
-		const struct = run ? findInRun(run.structs, clock) : null;
-		const item = struct instanceof Y.Item ? this.newItems.get(struct) : undefined;
-		return item?.units?.[clock - item.clock];
-	}
-
-	private registerUnit(unit: Unit): void {
-		let clocks = this.units.get(unit.client);
-		if (!clocks) this.units.set(unit.client, (clocks = new Map()));
-		clocks.set(unit.clock, unit);
-	}
-
-	/** The key's list, expanded into units on first use. */
+	/** The key's list, expanded into pieces (one per item) on first use. */
 	private keyList(parent: Parent, key: string): KeyList {
 		let lists = this.keyLists.get(parent);
 		if (!lists) {
@@ -460,53 +480,100 @@ class EffectReplay {
 				this.step();
 			}
 			for (; item !== null; item = item.right) {
-				for (let i = 0; i < item.length; i++) {
-					this.step();
-					const unit: Unit = {
-						client: item.id.client,
-						clock: item.id.clock + i,
-						origin: i === 0 ? item.origin : Y.createID(item.id.client, item.id.clock + i - 1),
-						rightOrigin: item.rightOrigin,
-						left: list.last,
-						right: null,
-						owner: item
-					};
-					if (list.last) list.last.right = unit;
-					else list.first = unit;
-					list.last = unit;
-					this.registerUnit(unit);
-				}
+				this.step();
+				const piece: Piece = {
+					owner: item,
+					client: item.id.client,
+					clock: item.id.clock,
+					length: item.length,
+					origin: item.origin,
+					rightOrigin: item.rightOrigin,
+					left: list.last,
+					right: null,
+					list
+				};
+				if (list.last) list.last.right = piece;
+				else list.first = piece;
+				list.last = piece;
+				this.pieces.set(item, [piece]);
 			}
 			list.lastBefore = list.last;
 		}
 		return list;
 	}
 
-	/** The unit at `id`, in the keyed list it belongs to (expanding that list if needed). */
-	private unitAt(id: Y.ID): Unit | null {
-		const known = this.unitById(id.client, id.clock);
-		if (known) return known;
+	/**
+	 * The piece holding `id`, if it is in a keyed list. With `expand`, the list of the item
+	 * it belongs to is expanded first (a reference into a list not replayed yet).
+	 */
+	private pieceAt(id: Y.ID, expand: boolean): Piece | null {
 		const found = this.structAt(id);
 		if (found.gc) return null;
-		const { parent, parentSub } = this.parentOf(found.owner);
-		if (parent === null || parentSub === null) return null;
-		this.keyList(parent, parentSub);
-		return this.unitById(id.client, id.clock) ?? null;
+		let pieces = found.owner instanceof NewItem ? found.owner.pieces : this.pieces.get(found.owner);
+		if (!pieces && expand) {
+			const { parent, parentSub } = this.parentOf(found.owner);
+			if (parent === null || parentSub === null) return null;
+			this.keyList(parent, parentSub);
+			pieces = found.owner instanceof NewItem ? found.owner.pieces : this.pieces.get(found.owner);
+		}
+		if (!pieces) return null;
+		for (const piece of pieces) if (id.clock >= piece.clock && id.clock < piece.clock + piece.length) return piece;
+		return null;
 	}
 
-	/** YATA as Item.integrate runs it, on units. */
-	private placeInKeyList(item: NewItem, parent: Parent, key: string): void {
+	/** Splits a piece so that a new one starts `diff` clocks in (Yjs's splitItem). */
+	private split(piece: Piece, diff: number): Piece {
+		this.step();
+		const right: Piece = {
+			owner: piece.owner,
+			client: piece.client,
+			clock: piece.clock + diff,
+			length: piece.length - diff,
+			origin: Y.createID(piece.client, piece.clock + diff - 1),
+			rightOrigin: piece.rightOrigin,
+			left: piece,
+			right: piece.right,
+			list: piece.list
+		};
+		if (piece.right) piece.right.left = right;
+		else piece.list.last = right;
+		piece.right = right;
+		piece.length = diff;
+		const pieces = piece.owner instanceof NewItem ? piece.owner.pieces! : this.pieces.get(piece.owner)!;
+		pieces.splice(pieces.indexOf(piece) + 1, 0, right);
+		return right;
+	}
+
+	/** getItemCleanEnd: the piece ending at `id`, splitting if it points into the middle. */
+	private cleanEnd(id: Y.ID): Piece | null {
+		const piece = this.pieceAt(id, true);
+		if (piece && id.clock !== piece.clock + piece.length - 1) this.split(piece, id.clock - piece.clock + 1);
+		return piece;
+	}
+
+	/** getItemCleanStart: the piece starting at `id`, splitting if it points into the middle. */
+	private cleanStart(id: Y.ID): Piece | null {
+		const piece = this.pieceAt(id, true);
+		if (piece && id.clock > piece.clock) return this.split(piece, id.clock - piece.clock);
+		return piece;
+	}
+
+	/** YATA as Item.integrate runs it, on the pieces of one key's list. */
+	private placeInKeyList(item: NewItem, parent: Parent, key: string, struct: Y.Item, offset: number): void {
 		const list = this.keyList(parent, key);
 		list.added.push(item);
-		let left = item.origin ? this.unitAt(item.origin) : null;
-		const right = item.rightOrigin ? this.unitAt(item.rightOrigin) : null;
-		if (item.origin && !left) throw new Pathological('left neighbour is not in the list');
-		if (item.rightOrigin && (!right || !this.inList(right, list))) throw new Pathological('right neighbour is not in the list');
+		// Item.getMissing splits at both references first; a partly known struct is then
+		// placed right after the server's own copy of its earlier clocks.
+		let left = struct.origin ? this.cleanEnd(struct.origin) : null;
+		const right = struct.rightOrigin ? this.cleanStart(struct.rightOrigin) : null;
+		if (offset > 0) left = this.cleanEnd(item.origin!);
+		if (item.origin && (!left || left.list !== list)) throw new Pathological('left neighbour is not in the list');
+		if (item.rightOrigin && (!right || right.list !== list)) throw new Pathological('right neighbour is not in the list');
 		if ((left === null && (right === null || right.left !== null)) || (left !== null && left.right !== right)) {
 			let o = left !== null ? left.right : list.first;
 			// Allocated only when there is something to order against (most keys are new).
-			const conflicting = o !== null && o !== right ? new Set<Unit>() : EMPTY_UNITS;
-			const beforeOrigin = o !== null && o !== right ? new Set<Unit>() : EMPTY_UNITS;
+			const conflicting = o !== null && o !== right ? new Set<Piece>() : EMPTY_PIECES;
+			const beforeOrigin = o !== null && o !== right ? new Set<Piece>() : EMPTY_PIECES;
 			while (o !== null && o !== right) {
 				this.step();
 				beforeOrigin.add(o);
@@ -519,9 +586,10 @@ class EffectReplay {
 						break;
 					}
 				} else {
-					const originUnit = o.origin ? this.unitById(o.origin.client, o.origin.clock) : undefined;
-					if (originUnit !== undefined && beforeOrigin.has(originUnit)) {
-						if (!conflicting.has(originUnit)) {
+					// getItem, which does not split: the piece holding o's origin, if replayed.
+					const originPiece = o.origin ? this.pieceAt(o.origin, false) : null;
+					if (originPiece !== null && beforeOrigin.has(originPiece)) {
+						if (!conflicting.has(originPiece)) {
 							left = o;
 							conflicting.clear();
 						}
@@ -533,34 +601,24 @@ class EffectReplay {
 			}
 		}
 		const next = left !== null ? left.right : list.first;
-		let previous = left;
-		item.units = [];
-		for (let i = 0; i < item.length; i++) {
-			this.step();
-			const unit: Unit = {
-				client: item.client,
-				clock: item.clock + i,
-				origin: i === 0 ? item.origin : Y.createID(item.client, item.clock + i - 1),
-				rightOrigin: item.rightOrigin,
-				left: previous,
-				right: null,
-				owner: item
-			};
-			if (previous) previous.right = unit;
-			else list.first = unit;
-			item.units.push(unit);
-			previous = unit;
-		}
-		previous!.right = next;
-		if (next) next.left = previous;
-		else list.last = previous;
+		const piece: Piece = {
+			owner: item,
+			client: item.client,
+			clock: item.clock,
+			length: item.length,
+			origin: item.origin,
+			rightOrigin: item.rightOrigin,
+			left,
+			right: next,
+			list
+		};
+		if (left) left.right = piece;
+		else list.first = piece;
+		if (next) next.left = piece;
+		else list.last = piece;
+		item.pieces = [piece];
 		// Not the key's value once integrated: Yjs deletes it at once.
 		if (next !== null) item.bornDeleted = true;
-	}
-
-	private inList(unit: Unit, list: KeyList): boolean {
-		const { parent, parentSub } = this.parentOf(unit.owner);
-		return parent === list.parent && parentSub === list.key;
 	}
 
 	/** readAndApplyDeleteSet: which live items the delete set deletes. */
@@ -681,16 +739,19 @@ class EffectReplay {
 	 */
 	private collectChanges(): Change[] {
 		const changes: Change[] = [];
-		const add = (op: ChangeOp, parent: Parent | null, key: string | null) =>
-			changes.push({ op, parent: parent === null ? null : this.pathOf(parent), key });
-		const once = new Map<ChangeOp, Set<Parent>>();
-		const addOnce = (op: ChangeOp, parent: Parent) => {
-			let seen = once.get(op);
-			if (!seen) once.set(op, (seen = new Set()));
-			if (seen.has(parent)) return;
-			seen.add(parent);
-			add(op, parent, null);
+		// Several types can sit at one place (a replaced entry and its replacement): content
+		// nobody sees and list changes are named once per place, not per type.
+		const named = new Set<string>();
+		const add = (op: ChangeOp, parent: Parent | null, key: string | null) => {
+			const path = parent === null ? null : this.pathOf(parent);
+			if (op === 'store' || op === 'insert' || op === 'remove') {
+				const id = JSON.stringify([op, path, key]);
+				if (named.has(id)) return;
+				named.add(id);
+			}
+			changes.push({ op, parent: path, key });
 		};
+		const addOnce = (op: ChangeOp, parent: Parent) => add(op, parent, null);
 		if (this.newGc.size > 0) add('store', null, null);
 
 		for (const lists of this.keyLists.values()) {
@@ -728,7 +789,7 @@ class EffectReplay {
 	}
 }
 
-const EMPTY_UNITS: Set<Unit> = new Set();
+const EMPTY_PIECES: Set<Piece> = new Set();
 
 function findInRun(structs: Struct[], clock: number): Struct | null {
 	const index = findIndexIn(structs, clock);

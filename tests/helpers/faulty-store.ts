@@ -39,11 +39,11 @@ export function faultyStore(inner: DocStore): FaultyStore {
 	const store: FaultyStore = {
 		...inner,
 		appendCalls: 0,
-		async appendUpdate(mapId, update) {
+		async appendUpdate(mapId, update, extras) {
 			store.appendCalls++;
 			if (appendGate) await appendGate.wait();
 			if (failing) throw new Error('disk full (simulated)');
-			return inner.appendUpdate(mapId, update);
+			return inner.appendUpdate(mapId, update, extras);
 		},
 		async loadUpdates(mapId) {
 			if (loadGate) await loadGate.wait();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { FAILURE_WINDOW_MS, FREE_FAILURES, FailureLimiter, MAX_FAILURE_DELAY_MS, TokenBucket } from '../../server/limits.ts';
 import { startInProcess } from '../helpers/in-process.ts';
-import { connectClient, createMap, requestFullState, waitForDoc, waitForOpen } from '../helpers/sync-clients.ts';
+import { connectClient, createMap, pollUntil, requestFullState, waitForDoc, waitForOpen } from '../helpers/sync-clients.ts';
 import { closeOrAnswer, openRaw, syncFrame } from '../helpers/yjs-frames.ts';
 
 describe('TokenBucket', () => {
@@ -69,6 +69,68 @@ describe('document size cap', () => {
 			await waitForDoc(watcher.doc, (d) => d.getMap('assets').get('small') === 'fits', 'a small write');
 			expect(watcher.doc.getMap('assets').has('huge')).toBe(false);
 			expect(app.logs.join('\n')).toContain('document too large (cap 20000 bytes)');
+		} finally {
+			for (const c of clients) c.destroy();
+			await app.close();
+		}
+	});
+});
+
+describe('overwrites cannot run a small map into its cap', () => {
+	it('the stored log is compacted as it grows past the document, so the facilitator still writes after big overwrites', async () => {
+		const app = await startInProcess({}, { maxDocBytes: 200_000 });
+		const clients: ReturnType<typeof connectClient>[] = [];
+		try {
+			const map = await createMap(app.url);
+			const facilitator = connectClient(app.syncUrl, map.id, map.keys.facilitator);
+			const editor = connectClient(app.syncUrl, map.id, map.keys.editor, undefined, { params: { device: 'overwriting-device-001' } });
+			clients.push(facilitator, editor);
+			await Promise.all([facilitator.synced, editor.synced]);
+			const own = new Y.Map<unknown>();
+			editor.doc.getMap('assets').set('mine', own);
+			// Twenty overwrites of 40 kB each: 800 kB of values, four times the cap, of which
+			// only the last is still in the document.
+			for (let i = 0; i < 20; i++) {
+				own.set('description', `${i}`.padEnd(40_000, 'x'));
+				await waitForDoc(facilitator.doc, (d) => (d.getMap<Y.Map<unknown>>('assets').get('mine')?.get('description') as string | undefined)?.startsWith(`${i}x`) === true, `overwrite ${i}`);
+			}
+			expect(editor.provider.wsconnected).toBe(true);
+			facilitator.doc.getMap('meta').set('locked', true);
+			await waitForDoc(editor.doc, (d) => d.getMap('meta').get('locked') === true, 'the lock');
+			const rows = await app.atlas.store.loadUpdates(map.id);
+			expect(rows.reduce((sum, row) => sum + row.data.byteLength, 0)).toBeLessThan(200_000);
+		} finally {
+			for (const c of clients) c.destroy();
+			await app.close();
+		}
+	});
+});
+
+describe('sockets that never read', () => {
+	it('asking for a big map again and again without reading closes the socket, not the server’s memory', async () => {
+		const app = await startInProcess({}, { maxDocBytes: 64 * 1024 * 1024 });
+		const clients: ReturnType<typeof connectClient>[] = [];
+		try {
+			const map = await createMap(app.url);
+			const facilitator = connectClient(app.syncUrl, map.id, map.keys.facilitator);
+			clients.push(facilitator);
+			await facilitator.synced;
+			facilitator.doc.getMap('meta').set('description', 'z'.repeat(6 * 1024 * 1024));
+			const reader = connectClient(app.syncUrl, map.id, map.keys.viewer);
+			clients.push(reader);
+			await waitForDoc(reader.doc, (d) => (d.getMap('meta').get('description') as string | undefined)?.length === 6 * 1024 * 1024, 'the big map');
+
+			const ws = openRaw(app.syncUrl, map.id, { key: map.keys.viewer });
+			await waitForOpen(ws);
+			// Stop reading at the TCP level, then ask for everything twenty times (20 bytes each).
+			(ws as unknown as { _socket: { pause(): void } })._socket.pause();
+			for (let i = 0; i < 20; i++) ws.send(syncFrame('step1', Y.encodeStateVector(new Y.Doc())));
+			await pollUntil(() => app.atlas.rooms.room(map.id)!.connectionCount === 2, 'the non-reading socket to be closed', 15_000);
+			expect(app.logs.join('\n')).not.toContain('error');
+			// The others are still served.
+			facilitator.doc.getMap('meta').set('title', 'still live');
+			await waitForDoc(reader.doc, (d) => d.getMap('meta').get('title') === 'still live', 'a later edit');
+			ws.terminate();
 		} finally {
 			for (const c of clients) c.destroy();
 			await app.close();

@@ -451,3 +451,111 @@ describe('journal', () => {
 		expect(lost.write!.journal).toEqual([]);
 	});
 });
+
+describe('what a hostile participant tried (and what now happens)', () => {
+	it('a huge deleted item in a field’s history neither blocks later writes nor costs a step per clock', () => {
+		const { core } = seeded();
+		const mallory = peer('editor', 'd:mallory');
+		const fac = peer('facilitator', 'd:fac');
+		connect(core, mallory);
+		connect(core, fac);
+		// 19 bytes: a deleted item of two million clocks at the start of a0.name's history.
+		const poison = forgeUpdate([
+			{ client: 31_337, clock: 0, structs: [{ kind: 'item', parent: { id: idOf(core, 'a0') }, parentSub: 'name', content: { deleted: 2_000_000 } }] }
+		]);
+		expect(core.receive(mallory, syncFrame('update', poison), NOW).close).toEqual([]);
+		expect(assetOf(core.doc, 'a0').get('name')).toBe('Asset a0');
+		// The facilitator renames it, and hides it (every save also writes updatedAt).
+		const doc = copyOf(core, 4_242);
+		const known = Y.encodeStateVector(doc);
+		assetOf(doc, 'a0').set('name', 'Renamed by the facilitator');
+		assetOf(doc, 'a0').set('hidden', true);
+		const effects = core.receive(fac, syncFrame('update', Y.encodeStateAsUpdate(doc, known)), NOW);
+		expect(effects.close).toEqual([]);
+		expect(assetOf(core.doc, 'a0').get('name')).toBe('Renamed by the facilitator');
+		expect(assetOf(core.doc, 'a0').get('hidden')).toBe(true);
+	});
+
+	it('a presence id belongs to its device: nobody can write under it, or show under it, while its owner is away', () => {
+		const { core } = seeded();
+		const victim = peer('editor', 'd:victim', 'Victim', 'victim-session-aaaaaaaa');
+		const mallory = peer('editor', 'd:mallory', 'Mallory', 'mallory-session-bbbbbbbb');
+		connect(core, victim);
+		connect(core, mallory);
+		// The victim shows up (y-websocket's presence id is its doc's client id), then walks away
+		// before writing anything.
+		const victimDoc = copyOf(core, 55_555);
+		const claimed = core.receive(victim, awarenessFrame([{ clientId: 55_555, clock: 1, state: { user: {} } }]), NOW);
+		expect(claimed.write?.owners).toEqual([{ client: 55_555, device: 'd:victim' }]);
+		core.leave(victim);
+
+		// Mallory, who saw 55555 in presence, squats it with a one-clock GC range...
+		const squat = core.receive(mallory, syncFrame('update', forgeUpdate([{ client: 55_555, clock: 0, structs: [{ kind: 'gc', length: 1 }] }])), NOW);
+		expect(squat.close.map((c) => c.code)).toEqual([CLOSE.writeRefused]);
+		// ...and cannot take over its presence either.
+		const other = peer('viewer', 'd:mallory-viewer', 'Vic');
+		connect(core, other);
+		core.receive(other, awarenessFrame([{ clientId: 55_555, clock: 9, state: { user: {}, cursor: 1 } }]), NOW);
+		const tick = core.flushPresence().send.map((m) => readAwareness(m.data));
+		expect(tick.some((states) => states?.get(55_555) && (states.get(55_555) as { cursor?: number }).cursor === 1)).toBe(false);
+
+		// The victim's offline asset lands when it comes back (a new socket, same device).
+		const known = Y.encodeStateVector(victimDoc);
+		const added = new Y.Map<unknown>();
+		victimDoc.getMap('assets').set('made-offline', added);
+		added.set('name', 'Made offline');
+		const back = peer('editor', 'd:victim', 'Victim', 'victim-session-cccccccc');
+		core.join(back);
+		expect(core.receive(back, syncFrame('step2', Y.encodeStateAsUpdate(victimDoc, known)), NOW).close).toEqual([]);
+		expect(assetOf(core.doc, 'made-offline').get('name')).toBe('Made offline');
+	});
+
+	it('an update under more than 64 new client ids is refused (4413): each one would stay in every state vector', () => {
+		const { core } = seeded();
+		const p = peer('editor', 'd:p');
+		connect(core, p);
+		const groups = Array.from({ length: 65 }, (_, i) => ({ client: 700_000 + i, clock: 0, structs: [{ kind: 'gc' as const, length: 1 }] }));
+		expect(core.receive(p, syncFrame('update', forgeUpdate(groups)), NOW).close.map((c) => c.code)).toEqual([CLOSE.tooLarge]);
+		const q = peer('editor', 'd:q');
+		connect(core, q);
+		expect(core.receive(q, syncFrame('update', forgeUpdate(groups.slice(0, 64))), NOW).close).toEqual([]);
+	});
+
+	it('a viewer’s frames are refused without a replay, whatever they hold', () => {
+		const { core } = seeded();
+		const viewer = peer('viewer', 'd:v');
+		connect(core, viewer);
+		const groups = Array.from({ length: 200 }, (_, i) => ({ client: 800_000 + i, clock: 0, structs: [{ kind: 'gc' as const, length: 1 }] }));
+		const effects = core.receive(viewer, syncFrame('update', forgeUpdate(groups)), NOW);
+		expect(effects.close.map((c) => [c.code, c.reason])).toEqual([[CLOSE.writeRefused, 'write refused: viewers are read-only']]);
+	});
+
+	it('frames dropped before the first sync step 2 stop being free after a megabyte (4409)', () => {
+		const { core } = seeded();
+		const p = peer('editor', 'd:p');
+		core.join(p); // never answers with a sync step 2
+		const orphan = (i: number) => forgeUpdate([{ client: 900_000 + i, clock: 5, structs: [{ kind: 'item', parent: { root: 'assets' }, parentSub: `x${i}`, content: { any: ['y'.repeat(300_000)] } }] }]);
+		for (let i = 0; i < 3; i++) expect(core.receive(p, syncFrame('update', orphan(i)), NOW).close).toEqual([]);
+		expect(core.receive(p, syncFrame('update', orphan(3)), NOW).close.map((c) => c.code)).toEqual([CLOSE.writeRefused]);
+	});
+
+	it('an entry id that holds the journal’s old separator is recorded under its own id', () => {
+		const { core } = seeded();
+		const p = peer('editor', 'd:p', 'Mallory');
+		connect(core, p);
+		const doc = copyOf(core, 1_234);
+		const known = Y.encodeStateVector(doc);
+		const entry = new Y.Map<unknown>();
+		doc.getMap('assets').set('a0\u0000x', entry);
+		entry.set('name', 'look-alike');
+		const [record] = core.receive(p, syncFrame('update', Y.encodeStateAsUpdate(doc, known)), NOW).write!.journal;
+		expect(record.entry).toBe('a0\u0000x');
+		expect(record.kind).toBe('create');
+	});
+});
+
+/** The id of the Y.Map item holding an entry, for forged parents. */
+function idOf(core: RoomCore<TestPeer>, assetId: string): [number, number] {
+	const item = assetOf(core.doc, assetId)._item!;
+	return [item.id.client, item.id.clock];
+}

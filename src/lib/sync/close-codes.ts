@@ -25,9 +25,7 @@ export const CLOSE = {
 	/** The server could not save; nothing from that batch was sent to anyone. */
 	storageFailed: 4503,
 	/** Server restarting (shutdown). */
-	serverRestart: 1012,
-	/** The client reads too slowly. */
-	tooSlow: 1013
+	serverRestart: 1012
 } as const;
 
 export type CloseCode = (typeof CLOSE)[keyof typeof CLOSE];

@@ -5,6 +5,7 @@
  */
 import { newEntityId } from '../doc/ids.ts';
 import { LIMITS, ROLES, type Contributor, type Role } from '../doc/model.ts';
+import { cleanDisplayName } from '../doc/names.ts';
 import { isRecord, parseContributor, text } from '../doc/validate.ts';
 
 const PROFILE_KEY = 'asset-atlas:profile';
@@ -36,7 +37,7 @@ export function loadProfile(): Contributor | null {
 export function saveProfile(fields: Omit<Contributor, 'id'>): Contributor {
 	const profile: Contributor = {
 		id: loadProfile()?.id ?? newEntityId(),
-		name: fields.name.trim().slice(0, LIMITS.name),
+		name: cleanDisplayName(fields.name, 80),
 		affiliation: fields.affiliation
 	};
 	write(PROFILE_KEY, profile);
