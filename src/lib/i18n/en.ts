@@ -73,6 +73,8 @@ export const en = {
 	'status.writeRefusedDetail':
 		'Your last change was not saved: it reached the map after the facilitator locked it, or it was not allowed for your link. Reload the shared map to keep going.',
 	'status.reloadShared': 'Reload the shared map',
+	'status.tooLargeDetail':
+		'Your last change was not saved: it is larger than one change to this map may be. Reload the shared map to keep going, and add very large texts or shapes in smaller pieces.',
 	'status.refusedDetail': 'This link no longer works: the facilitator may have replaced it. Ask for the new link.',
 
 	'presence.label': 'People here',
