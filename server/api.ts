@@ -2,6 +2,7 @@
  * The JSON API under /api. Keys arrive only in the Authorization header or request
  * bodies and leave only in response bodies; nothing here logs a URL or a header.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as Y from 'yjs';
 import { isMapId, newMapId } from '../src/lib/doc/ids.ts';
@@ -13,7 +14,8 @@ import type { AtlasConfig } from './config.ts';
 import { readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
 import { JoinCodes } from './join-codes.ts';
-import { sleep, type FailureLimiter } from './limits.ts';
+import { addressBucket, clientAddress } from './http/client-address.ts';
+import type { FailureLimiter, KeyedRate } from './limits.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
 import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from './persistence/doc-store.ts';
 import { JOURNAL_KINDS, type JournalKind } from './room/journal.ts';
@@ -29,12 +31,32 @@ export interface ApiContext {
 	joinCodes: JoinCodes;
 	/** Failed keys and join codes per address (server/limits.ts). */
 	failures: FailureLimiter;
+	/** Maps created per address. */
+	creations: KeyedRate;
+	/** Whether all maps together have reached MAX_STORED_BYTES. */
+	storageFull(): boolean;
 	/** Called after a role's key changed, to close every socket still using the old one. */
 	onKeyRotated(mapId: string, role: Role, generation: number): void;
 }
 
-export function remoteAddress(req: IncomingMessage): string {
-	return req.socket.remoteAddress ?? 'unknown';
+/** The unit per-address limits count (server/http/client-address.ts). */
+export function requester(ctx: { config: AtlasConfig }, req: IncomingMessage): string {
+	return addressBucket(clientAddress(req, ctx.config));
+}
+
+function tooManyGuesses(res: ServerResponse): void {
+	sendError(res, 429, 'too many wrong keys or codes at once; wait a moment', { 'Retry-After': '5' });
+}
+
+/** `MAP_CREATION=token`: creating a map takes the deployment's creation token. */
+function mayCreate(ctx: ApiContext, req: IncomingMessage): boolean {
+	if (ctx.config.mapCreation === 'open') return true;
+	const presented = bearerKey(req);
+	const expected = ctx.config.createToken;
+	if (!presented || !expected) return false;
+	const a = Buffer.from(hashKey(presented), 'hex');
+	const b = Buffer.from(hashKey(expected), 'hex');
+	return timingSafeEqual(a, b);
 }
 
 function linksFor(origin: string, mapId: string, keys: Keys) {
@@ -52,6 +74,22 @@ async function createMap(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
 	if (!isAllowedOrigin(req, ctx.config)) return sendError(res, 403, 'origin not allowed');
 	const origin = linkOrigin(req, ctx.config);
 	if (!origin) return sendError(res, 400, 'missing or invalid Host header');
+	const address = requester(ctx, req);
+	if (!mayCreate(ctx, req)) {
+		req.resume();
+		if (!ctx.failures.mayTry(address)) return tooManyGuesses(res);
+		await ctx.failures.failAndWait(address);
+		return sendError(res, 401, 'this server creates maps only with its creation code', { 'WWW-Authenticate': 'Bearer' });
+	}
+	if (ctx.storageFull()) {
+		req.resume();
+		return sendError(res, 507, 'this server has no room for new maps; ask whoever runs it');
+	}
+	const wait = ctx.creations.take(address);
+	if (wait > 0) {
+		req.resume();
+		return sendError(res, 429, `too many new maps from one address; try again in ${Math.ceil(wait / 60)} minutes`, { 'Retry-After': String(wait) });
+	}
 	const body = await readJsonBody(req, MAX_BODY_BYTES);
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
 	if (!isRecord(body.value)) return sendError(res, 400, 'request body must be a JSON object');
@@ -113,7 +151,12 @@ async function authorize(
 	const role = roleForKey(record.keyHashes, key);
 	if (!key || !role) {
 		req.resume();
-		await sleep(ctx.failures.fail(remoteAddress(req)));
+		const address = requester(ctx, req);
+		if (!ctx.failures.mayTry(address)) {
+			tooManyGuesses(res);
+			return null;
+		}
+		await ctx.failures.failAndWait(address);
 		sendError(res, 401, 'missing or invalid key', { 'WWW-Authenticate': 'Bearer' });
 		return null;
 	}
@@ -271,13 +314,18 @@ export async function handleJoin(ctx: ApiContext, req: IncomingMessage, res: Ser
 			res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
 			return;
 		}
+		const address = requester(ctx, req);
+		if (!ctx.failures.mayTry(address)) {
+			res.writeHead(429, { ...headers, 'Retry-After': '5', 'Content-Type': 'text/plain; charset=utf-8' }).end('Too many tries at once. Wait a moment and type the address again.');
+			return;
+		}
 		const code = pathname.slice('/j/'.length).toLowerCase();
 		const found = JoinCodes.isCode(code) ? await ctx.store.findJoinCode(ctx.joinCodes.hashCode(code)) : null;
 		const editorKey = found ? ctx.joinCodes.open(found.mapId, found.sealed) : null;
 		const record = found && editorKey ? await ctx.store.getMap(found.mapId) : null;
 		// A code filed for an editor key that was since replaced is dead, even if its row remains.
 		if (!found || !editorKey || !record || roleForKey(record.keyHashes, editorKey) !== 'editor') {
-			await sleep(ctx.failures.fail(remoteAddress(req)));
+			await ctx.failures.failAndWait(address);
 			res.writeHead(404, { ...headers, 'Content-Type': 'text/html; charset=utf-8' }).end(UNKNOWN_CODE_PAGE);
 			return;
 		}
@@ -307,7 +355,9 @@ const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps\/([^/]+)\/history$/, methods: { GET: history } },
 	{
 		pattern: /^\/api\/config$/,
-		methods: { GET: async (ctx, _req, res) => sendJson(res, 200, { basemapStyleUrl: ctx.config.basemapStyleUrl }) }
+		methods: {
+			GET: async (ctx, _req, res) => sendJson(res, 200, { basemapStyleUrl: ctx.config.basemapStyleUrl, mapCreation: ctx.config.mapCreation })
+		}
 	}
 ];
 

@@ -9,12 +9,12 @@ import type { AtlasConfig } from './config.ts';
 import { sendError } from './http/respond.ts';
 import { applySecurityHeaders, cspAdditionsFor } from './http/security-headers.ts';
 import { JoinCodes, loadServerSecret } from './join-codes.ts';
-import { FailureLimiter } from './limits.ts';
+import { FailureLimiter, KeyedRate, MAP_CREATION_BURST } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
 import { RoomRegistry } from './room/registry.ts';
 import type { Logger, Timing } from './room/runner.ts';
-import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget } from './sync-server.ts';
+import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget, type WorkBudget } from './sync-server.ts';
 
 export interface AtlasServerOptions {
 	/** A store the caller owns (and closes); by default a SQLite file in config.dataDir. */
@@ -30,6 +30,9 @@ export interface AtlasServerOptions {
 	unloadGraceMs?: number;
 	/** Per-connection message budget (server/limits.ts has the defaults and why). */
 	messageBudget?: MessageBudget;
+	/** Per-connection budget of room time (sync-server.ts has the defaults and why). */
+	workBudget?: WorkBudget;
+	heartbeatMs?: number;
 	/** Told how long each message's handling and each commit took, in ms (diagnostics, tests). */
 	onTiming?: Timing;
 }
@@ -57,23 +60,36 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 	const ownsStore = options.store === undefined;
 	const store = options.store ?? createSqliteStore(config.dataDir);
 	const logger = options.logger ?? console;
+	const storageFull = () => config.maxStoredBytes !== null && store.storedBytes() >= config.maxStoredBytes;
 	const rooms = new RoomRegistry({
 		store,
 		logger,
 		compactThreshold: options.compactThreshold,
-		maxDocBytes: options.maxDocBytes,
+		maxDocBytes: options.maxDocBytes ?? config.maxMapBytes,
+		storageFull,
 		presenceTickMs: options.presenceTickMs,
 		unloadGraceMs: options.unloadGraceMs,
 		onTiming: options.onTiming
 	});
 	// One limiter for bad keys and bad join codes, over HTTP and WebSocket alike.
 	const failures = new FailureLimiter();
-	const sync = createSyncServer({ config, store, rooms, logger, failures, messageBudget: options.messageBudget });
+	const sync = createSyncServer({
+		config,
+		store,
+		rooms,
+		logger,
+		failures,
+		messageBudget: options.messageBudget,
+		workBudget: options.workBudget,
+		heartbeatMs: options.heartbeatMs
+	});
 	const api: ApiContext = {
 		config,
 		store,
 		logger,
 		failures,
+		creations: new KeyedRate(config.mapCreationsPerHour, Math.min(config.mapCreationsPerHour, Math.max(MAP_CREATION_BURST, config.mapCreationsPerHour / 3))),
+		storageFull,
 		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),
 		onKeyRotated: (mapId, role, generation) => rooms.revoke(mapId, role, generation)
 	};

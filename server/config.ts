@@ -16,6 +16,27 @@ export interface AtlasConfig {
 	allowedOrigins: string[];
 	/** When set, share links use it instead of the request's Host header (e.g. behind TLS). */
 	publicOrigin: string | null;
+	/**
+	 * Behind a reverse proxy: the header that carries the client's address
+	 * (`X-Forwarded-For`, `X-Real-IP`, `CF-Connecting-IP`…), as adapter-node's ADDRESS_HEADER.
+	 * Without it, the socket's own address is the client's.
+	 */
+	addressHeader: string | null;
+	/** With X-Forwarded-For: how many proxies you trust (the address is that many from the right). */
+	xffDepth: number;
+	/** `open`: anyone may create maps (rate-limited per address); `token`: only with CREATE_TOKEN. */
+	mapCreation: 'open' | 'token';
+	createToken: string | null;
+	/** New maps per client address per hour (with a burst of a third of that, at least 20). */
+	mapCreationsPerHour: number;
+	/** Stored bytes one map may reach (since its last compaction). */
+	maxMapBytes: number;
+	/** Stored bytes all maps together may reach; null for no cap. */
+	maxStoredBytes: number | null;
+	/** Open sync sockets per client address (a workshop's phones share one router's address). */
+	maxSocketsPerAddress: number;
+	/** Open sync sockets per map key (everyone in a workshop shares the participant link). */
+	maxSocketsPerKey: number;
 }
 
 export class ConfigError extends Error {
@@ -98,8 +119,44 @@ function parseStyleUrl(raw: string | undefined): string | null {
 	throw new ConfigError(`BASEMAP_STYLE_URL must be an http(s) URL or a path starting with /, got "${raw}"`);
 }
 
+function parseCount(env: Env, name: string, fallback: number, min = 1): number {
+	const raw = nonEmpty(env, name);
+	if (raw === undefined) return fallback;
+	if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
+		throw new ConfigError(`${name} must be a whole number of at least ${min}, got "${raw}"`);
+	}
+	return Number(raw);
+}
+
+/** Sizes like 64MiB, 10GB, 500000. */
+function parseBytes(env: Env, name: string): number | null {
+	const raw = nonEmpty(env, name);
+	if (raw === undefined) return null;
+	const match = /^(\d+(?:\.\d+)?)\s*(|b|kb|kib|mb|mib|gb|gib|tb|tib)$/i.exec(raw);
+	if (!match) throw new ConfigError(`${name} must be a size like 64MiB or 10GB, got "${raw}"`);
+	const units: Record<string, number> = { '': 1, b: 1, kb: 1e3, kib: 2 ** 10, mb: 1e6, mib: 2 ** 20, gb: 1e9, gib: 2 ** 30, tb: 1e12, tib: 2 ** 40 };
+	const bytes = Math.floor(Number(match[1]) * units[match[2].toLowerCase()]);
+	if (bytes < 64 * 1024) throw new ConfigError(`${name} must be at least 64KiB, got "${raw}"`);
+	return bytes;
+}
+
+/** A header name as it may appear in a request (letters, digits, dashes). */
+function parseHeaderName(raw: string | undefined): string | null {
+	if (raw === undefined) return null;
+	if (!/^[A-Za-z0-9-]+$/.test(raw)) throw new ConfigError(`ADDRESS_HEADER must be a header name like X-Forwarded-For, got "${raw}"`);
+	return raw.toLowerCase();
+}
+
+export const DEFAULT_MAX_MAP_BYTES = 64 * 1024 * 1024;
+
 export function loadConfig(env: Env): AtlasConfig {
 	const publicOrigin = nonEmpty(env, 'PUBLIC_ORIGIN');
+	const mapCreation = nonEmpty(env, 'MAP_CREATION') ?? 'open';
+	if (mapCreation !== 'open' && mapCreation !== 'token') throw new ConfigError(`MAP_CREATION must be "open" or "token", got "${mapCreation}"`);
+	const createToken = nonEmpty(env, 'CREATE_TOKEN') ?? null;
+	if (mapCreation === 'token' && (createToken === null || createToken.length < 16)) {
+		throw new ConfigError('MAP_CREATION=token needs CREATE_TOKEN of at least 16 characters');
+	}
 	return {
 		port: parsePort(nonEmpty(env, 'PORT')),
 		host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
@@ -107,6 +164,15 @@ export function loadConfig(env: Env): AtlasConfig {
 		basemapStyleUrl: parseStyleUrl(nonEmpty(env, 'BASEMAP_STYLE_URL')),
 		basemapOrigins: parseList(nonEmpty(env, 'BASEMAP_ORIGINS'), (item) => parseSourceOrigin('BASEMAP_ORIGINS', item)),
 		allowedOrigins: parseList(nonEmpty(env, 'ALLOWED_ORIGINS'), (item) => parseOrigin('ALLOWED_ORIGINS', item)),
-		publicOrigin: publicOrigin ? parseOrigin('PUBLIC_ORIGIN', publicOrigin) : null
+		publicOrigin: publicOrigin ? parseOrigin('PUBLIC_ORIGIN', publicOrigin) : null,
+		addressHeader: parseHeaderName(nonEmpty(env, 'ADDRESS_HEADER')),
+		xffDepth: parseCount(env, 'XFF_DEPTH', 1),
+		mapCreation,
+		createToken,
+		mapCreationsPerHour: parseCount(env, 'MAP_CREATIONS_PER_HOUR', 60),
+		maxMapBytes: parseBytes(env, 'MAX_MAP_BYTES') ?? DEFAULT_MAX_MAP_BYTES,
+		maxStoredBytes: parseBytes(env, 'MAX_STORED_BYTES'),
+		maxSocketsPerAddress: parseCount(env, 'MAX_SOCKETS_PER_ADDRESS', 200),
+		maxSocketsPerKey: parseCount(env, 'MAX_SOCKETS_PER_KEY', 500)
 	};
 }

@@ -3,15 +3,40 @@
  * app, the JSON API and the sync sockets.
  */
 import { existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { createAtlasServer } from './app.ts';
 import { ConfigError, loadConfig, type AtlasConfig } from './config.ts';
+import { addressBucket } from './http/client-address.ts';
+import { OpenCounter } from './limits.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
 const BUILD_HANDLER = new URL('../build/handler.js', import.meta.url);
 const SHUTDOWN_DEADLINE_MS = 10_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Open TCP connections per client address, before any HTTP is read (so slow-header floods
+ * cannot use up the process's file descriptors). Above the sync socket cap, for a
+ * workshop's phones behind one router. Behind a reverse proxy every connection comes from
+ * the proxy, and the per-address limits use ADDRESS_HEADER instead.
+ */
+const MAX_CONNECTIONS_PER_ADDRESS = 512;
+
+function limitConnectionsPerAddress(server: Server, config: AtlasConfig): void {
+	if (config.addressHeader) return;
+	const open = new OpenCounter();
+	server.on('connection', (socket) => {
+		const address = addressBucket(socket.remoteAddress ?? 'unknown');
+		if (open.get(address) >= MAX_CONNECTIONS_PER_ADDRESS) {
+			socket.destroy();
+			return;
+		}
+		open.add(address);
+		socket.once('close', () => open.remove(address));
+	});
+}
 
 /** The SvelteKit app is optional so the API and sync server run (and test) without a build. */
 async function loadAppHandler(): Promise<NodeHandler | null> {
@@ -43,7 +68,19 @@ async function main(): Promise<void> {
 	const atlas = createAtlasServer(config);
 	const app = (await loadAppHandler()) ?? notBuilt;
 
-	const server = createServer((req, res) => atlas.handleHttp(req, res, () => app(req, res)));
+	const server = createServer(
+		{
+			// A request must send its headers within 10 s and finish within 30 s; an idle
+			// keep-alive connection is closed after 5 s. Checked every second, so thousands
+			// of connections that trickle headers byte by byte are dropped, not collected.
+			headersTimeout: HEADERS_TIMEOUT_MS,
+			requestTimeout: REQUEST_TIMEOUT_MS,
+			keepAliveTimeout: 5_000,
+			connectionsCheckingInterval: 1_000
+		},
+		(req, res) => atlas.handleHttp(req, res, () => app(req, res))
+	);
+	limitConnectionsPerAddress(server, config);
 	server.on('upgrade', (req, socket, head) => {
 		if (atlas.isSyncRequest(req)) return atlas.handleUpgrade(req, socket, head);
 		socket.on('error', () => {});

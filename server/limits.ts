@@ -60,8 +60,29 @@ const MAX_TRACKED_ADDRESSES = 10_000;
  */
 export class FailureLimiter {
 	private readonly failures = new Map<string, number[]>();
+	private readonly waiting = new OpenCounter();
 
 	constructor(private readonly now: () => number = () => Date.now()) {}
+
+	/**
+	 * Whether this address may make another guess now: its earlier failures that are still
+	 * waiting out their delay count against it, so parallel requests cannot multiply the rate.
+	 */
+	mayTry(address: string): boolean {
+		return this.waiting.get(address) < MAX_FAILURES_IN_FLIGHT;
+	}
+
+	/** Records a failure and waits out its delay, counted as in flight meanwhile. */
+	async failAndWait(address: string): Promise<void> {
+		const delay = this.fail(address);
+		if (delay <= 0) return;
+		this.waiting.add(address);
+		try {
+			await sleep(delay);
+		} finally {
+			this.waiting.remove(address);
+		}
+	}
 
 	private recent(address: string): number[] {
 		const since = this.now() - FAILURE_WINDOW_MS;
@@ -101,3 +122,74 @@ export class FailureLimiter {
 export function sleep(ms: number): Promise<void> {
 	return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }
+
+/**
+ * A token bucket per key (an address bucket), for rates like map creation. Forgets keys
+ * whose bucket is full again, and the oldest keys past MAX_TRACKED_ADDRESSES.
+ */
+export class KeyedRate {
+	private readonly buckets = new Map<string, { tokens: number; last: number }>();
+
+	constructor(
+		/** Tokens per hour. */
+		private readonly perHour: number,
+		private readonly burst: number,
+		private readonly now: () => number = () => Date.now()
+	) {}
+
+	/** Takes one token; returns 0 if there was one, else the seconds until there is. */
+	take(key: string): number {
+		const now = this.now();
+		const rate = this.perHour / 3_600_000;
+		const bucket = this.buckets.get(key) ?? { tokens: this.burst, last: now };
+		bucket.tokens = Math.min(this.burst, bucket.tokens + (now - bucket.last) * rate);
+		bucket.last = now;
+		if (!this.buckets.has(key)) {
+			if (this.buckets.size >= MAX_TRACKED_ADDRESSES) this.forgetOldest();
+			this.buckets.set(key, bucket);
+		}
+		if (bucket.tokens >= 1) {
+			bucket.tokens -= 1;
+			return 0;
+		}
+		return Math.ceil((1 - bucket.tokens) / rate / 1000);
+	}
+
+	private forgetOldest(): void {
+		for (const key of this.buckets.keys()) {
+			this.buckets.delete(key);
+			if (this.buckets.size < MAX_TRACKED_ADDRESSES / 2) break;
+		}
+	}
+}
+
+/** Counts things open per key (sockets per address, per map key). */
+export class OpenCounter {
+	private readonly counts = new Map<string, number>();
+
+	get(key: string): number {
+		return this.counts.get(key) ?? 0;
+	}
+
+	add(key: string): void {
+		this.counts.set(key, this.get(key) + 1);
+	}
+
+	remove(key: string): void {
+		const left = this.get(key) - 1;
+		if (left > 0) this.counts.set(key, left);
+		else this.counts.delete(key);
+	}
+}
+
+/**
+ * Maps created at once per address (MAP_CREATIONS_PER_HOUR sets the rate, 60 by default): a
+ * facilitator makes a few for a workshop; a class behind one school router makes a few
+ * dozen. 2,000 in a few seconds is neither.
+ */
+export const MAP_CREATION_BURST = 20;
+/**
+ * Wrong keys and join codes waiting for their delayed answer, per address. Past this,
+ * more guesses in parallel are answered 429 at once instead of queueing their delay.
+ */
+export const MAX_FAILURES_IN_FLIGHT = 4;

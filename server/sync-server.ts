@@ -13,7 +13,9 @@ import { AFFILIATIONS, type Affiliation, type Role } from '../src/lib/doc/model.
 import { roleForKey } from './auth.ts';
 import type { AtlasConfig } from './config.ts';
 import { CLOSE } from '../src/lib/sync/close-codes.ts';
-import { FailureLimiter, TokenBucket, sleep } from './limits.ts';
+import { Heartbeat, HEARTBEAT_INTERVAL_MS } from './heartbeat.ts';
+import { addressBucket, clientAddress } from './http/client-address.ts';
+import { FailureLimiter, OpenCounter, TokenBucket } from './limits.ts';
 import { isAllowedOrigin } from './origin.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { deviceIdFor } from './room/client-ids.ts';
@@ -82,6 +84,9 @@ function toBytes(data: RawData): Uint8Array {
 }
 
 class SocketConnection implements KeyedConnection {
+	/** Told how long the room spent on each of this socket's messages (room/runner.ts). */
+	onCharge: ((ms: number) => void) | null = null;
+
 	constructor(
 		private readonly ws: WebSocket,
 		readonly role: Role,
@@ -90,6 +95,10 @@ class SocketConnection implements KeyedConnection {
 		/** The generation of the role's key this socket authenticated with. */
 		readonly keyGeneration: number
 	) {}
+
+	charge(ms: number): void {
+		this.onCharge?.(ms);
+	}
 
 	get bufferedBytes(): number {
 		return this.ws.bufferedAmount;
@@ -125,6 +134,23 @@ export interface MessageBudget {
 	graceMs?: number;
 }
 
+/**
+ * What the room may spend on one connection's messages (deciding, applying, answering),
+ * in milliseconds of event-loop time: 100 ms a second sustained, 2 s at once. A person's
+ * edits cost well under a millisecond each and a phone's first sync a few tens; an editor
+ * sending updates that each cost tens of milliseconds, again and again, is slowed (its
+ * socket stops being read until the budget refills) and then closed (4429).
+ */
+export interface WorkBudget {
+	msPerSecond: number;
+	burstMs: number;
+	/** Times a connection may run out within WORK_STRIKE_WINDOW_MS before it is closed. */
+	strikes: number;
+}
+
+export const DEFAULT_WORK_BUDGET: WorkBudget = { msPerSecond: 100, burstMs: 2000, strikes: 3 };
+const WORK_STRIKE_WINDOW_MS = 60_000;
+
 export interface SyncServerContext {
 	config: AtlasConfig;
 	store: DocStore;
@@ -133,6 +159,8 @@ export interface SyncServerContext {
 	failures: FailureLimiter;
 	/** Per-connection message budget; tests pass a small one. */
 	messageBudget?: MessageBudget;
+	workBudget?: WorkBudget;
+	heartbeatMs?: number;
 }
 
 export function createSyncServer(ctx: SyncServerContext) {
@@ -140,6 +168,11 @@ export function createSyncServer(ctx: SyncServerContext) {
 	// Like every other response (server/http/security-headers.ts).
 	wss.on('headers', (headers) => headers.push('Referrer-Policy: no-referrer'));
 	let closing = false;
+	const heartbeat = new Heartbeat<WebSocket>(ctx.heartbeatMs ?? HEARTBEAT_INTERVAL_MS);
+	heartbeat.start();
+	const perAddress = new OpenCounter();
+	const perKey = new OpenCounter();
+	const workBudget = ctx.workBudget ?? DEFAULT_WORK_BUDGET;
 
 	// Sockets that stop reading hold what was sent to them. Past the total, close the
 	// greediest first; a phone on weak Wi-Fi holds far less than the worst offenders.
@@ -164,7 +197,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 		});
 	}
 
-	function attach(ws: WebSocket, mapId: string, role: Role, identity: Identity, generation: number): void {
+	function attach(ws: WebSocket, mapId: string, role: Role, identity: Identity, generation: number, address: string): void {
 		const conn = new SocketConnection(ws, role, identity, mapId, generation);
 		// The key may have been replaced while we looked it up.
 		if (ctx.rooms.isRevoked(mapId, role, generation)) {
@@ -172,18 +205,59 @@ export function createSyncServer(ctx: SyncServerContext) {
 			ws.close(CLOSE.unauthorized, 'key replaced');
 			return;
 		}
+		const keyId = `${mapId}:${role}:${generation}`;
+		perAddress.add(address);
+		perKey.add(keyId);
+		heartbeat.add(ws);
 		const room = ctx.rooms.join(mapId, conn);
 		const bucket = new TokenBucket(ctx.messageBudget?.rate, ctx.messageBudget?.burst);
 		const backlog: Uint8Array[] = [];
 		let throttledSince = 0;
 		let timer: NodeJS.Timeout | null = null;
 
+		// The work budget: milliseconds of room time, refilled continuously.
+		let workTokens = workBudget.burstMs;
+		let workAt = performance.now();
+		let workTimer: NodeJS.Timeout | null = null;
+		const strikes: number[] = [];
+		const refillWork = () => {
+			const now = performance.now();
+			workTokens = Math.min(workBudget.burstMs, workTokens + ((now - workAt) / 1000) * workBudget.msPerSecond);
+			workAt = now;
+		};
+		/** Read from the socket only while it is within both budgets. */
+		const updateFlow = () => {
+			if (ws.readyState !== ws.OPEN) return;
+			if (backlog.length > 0 || workTimer !== null) ws.pause();
+			else ws.resume();
+		};
+		conn.onCharge = (ms) => {
+			refillWork();
+			workTokens -= ms;
+			if (workTokens >= 0 || workTimer !== null) return;
+			const now = performance.now();
+			strikes.push(now);
+			while (strikes.length > 0 && strikes[0] < now - WORK_STRIKE_WINDOW_MS) strikes.shift();
+			if (strikes.length > workBudget.strikes) {
+				ctx.logger.warn(`map ${mapId}: closing a socket that kept using more than its work budget`);
+				backlog.length = 0;
+				conn.close(CLOSE.rateLimited, 'too much work');
+				return;
+			}
+			workTimer = setTimeout(() => {
+				workTimer = null;
+				refillWork();
+				updateFlow();
+			}, Math.ceil((-workTokens / workBudget.msPerSecond) * 1000));
+			updateFlow();
+		};
+
 		const drain = () => {
 			timer = null;
 			while (backlog.length > 0 && bucket.take()) room.receive(conn, backlog.shift()!);
 			if (backlog.length === 0) {
 				throttledSince = 0;
-				ws.resume();
+				updateFlow();
 				return;
 			}
 			if (performance.now() - throttledSince > (ctx.messageBudget?.graceMs ?? THROTTLE_GRACE_MS)) {
@@ -199,7 +273,9 @@ export function createSyncServer(ctx: SyncServerContext) {
 			// ws has already closed the socket (bad frame, too large, ...); never log the URL, it holds the key.
 			ctx.logger.warn(`map ${mapId}: socket error: ${error.message}`);
 		});
+		ws.on('pong', () => heartbeat.heard(ws));
 		ws.on('message', (data, isBinary) => {
+			heartbeat.heard(ws);
 			if (ws.readyState !== ws.OPEN) return; // closing: nothing more from it counts
 			if (!isBinary) {
 				conn.close(CLOSE.malformed, 'binary messages only');
@@ -213,7 +289,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 			// Over budget: queue in order and stop reading until the budget allows more.
 			backlog.push(bytes);
 			if (throttledSince === 0) throttledSince = performance.now();
-			ws.pause();
+			updateFlow();
 			if (backlog.length > MAX_BACKLOG) {
 				backlog.length = 0;
 				ctx.logger.warn(`map ${mapId}: closing a socket whose message backlog overflowed`);
@@ -224,7 +300,11 @@ export function createSyncServer(ctx: SyncServerContext) {
 		});
 		ws.on('close', () => {
 			if (timer) clearTimeout(timer);
+			if (workTimer) clearTimeout(workTimer);
 			backlog.length = 0;
+			heartbeat.remove(ws);
+			perAddress.remove(address);
+			perKey.remove(keyId);
 			room.leave(conn);
 		});
 	}
@@ -250,15 +330,23 @@ export function createSyncServer(ctx: SyncServerContext) {
 			socket.destroy();
 			return;
 		}
+		const address = addressBucket(clientAddress(req, ctx.config));
 		if (!role) {
-			// Repeated failures from one address get a growing delay; a timer, never a busy wait.
-			const delay = ctx.failures.fail(req.socket.remoteAddress ?? 'unknown');
-			await sleep(delay);
+			// Repeated failures from one address get a growing delay (a timer, never a busy
+			// wait); guesses in parallel beyond a few are refused at once.
+			if (!ctx.failures.mayTry(address)) return acceptAndClose(req, socket, head, CLOSE.rateLimited, 'too many wrong keys at once');
+			await ctx.failures.failAndWait(address);
 			if (socket.destroyed) return;
 			return acceptAndClose(req, socket, head, CLOSE.unauthorized, 'unauthorized');
 		}
+		if (perAddress.get(address) >= ctx.config.maxSocketsPerAddress) {
+			return acceptAndClose(req, socket, head, CLOSE.rateLimited, 'too many connections from one address');
+		}
+		if (perKey.get(`${mapId}:${role}:${generation}`) >= ctx.config.maxSocketsPerKey) {
+			return acceptAndClose(req, socket, head, CLOSE.rateLimited, 'too many connections with one link');
+		}
 		const granted = role;
-		wss.handleUpgrade(req, socket, head, (ws) => attach(ws, mapId, granted, identity, generation));
+		wss.handleUpgrade(req, socket, head, (ws) => attach(ws, mapId, granted, identity, generation, address));
 	}
 
 	return {
@@ -271,6 +359,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 		async close(): Promise<void> {
 			closing = true;
 			clearInterval(sweep);
+			heartbeat.stop();
 			for (const client of wss.clients) client.terminate();
 			await new Promise<void>((resolve) => wss.close(() => resolve()));
 		}

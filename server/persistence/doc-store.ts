@@ -102,5 +102,7 @@ export interface DocStore {
 	/** Atomically replaces all rows with seq <= upToSeq by one row (seq = upToSeq) holding state. */
 	compact(mapId: string, upToSeq: number, state: Uint8Array): Promise<void>;
 	countUpdates(mapId: string): Promise<number>;
+	/** Bytes of update rows all maps hold now (for MAX_STORED_BYTES). */
+	storedBytes(): number;
 	close(): Promise<void>;
 }

@@ -114,6 +114,11 @@ export function createMemoryStore(): DocStore {
 			const kept = (logs.get(mapId) ?? []).filter((row) => row.seq > upToSeq);
 			logs.set(mapId, [{ seq: upToSeq, data: state.slice() }, ...kept]);
 		},
+		storedBytes() {
+			let total = 0;
+			for (const log of logs.values()) for (const row of log) total += row.data.byteLength;
+			return total;
+		},
 		async countUpdates(mapId) {
 			open();
 			return logs.get(mapId)?.length ?? 0;

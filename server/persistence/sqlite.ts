@@ -210,9 +210,13 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		return statement;
 	};
 
+	const bytesUpTo = db.prepare<[string, number], { n: number }>('SELECT COALESCE(SUM(length(data)), 0) AS n FROM doc_updates WHERE map_id = ? AND seq <= ?');
+	let totalBytes = (db.prepare('SELECT COALESCE(SUM(length(data)), 0) AS n FROM doc_updates').get() as { n: number }).n;
 	const compactTx = db.transaction((mapId: string, upToSeq: number, state: Buffer) => {
+		const removed = bytesUpTo.get(mapId, upToSeq)?.n ?? 0;
 		deleteUpTo.run(mapId, upToSeq);
 		insertAt.run(mapId, upToSeq, state);
+		return removed;
 	});
 
 	return {
@@ -270,7 +274,9 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 			return row ? { mapId: row.map_id, sealed: new Uint8Array(row.sealed) } : null;
 		},
 		async appendUpdate(mapId, update, extras = {}) {
-			return appendTx(mapId, toBuffer(update), extras);
+			const seq = appendTx(mapId, toBuffer(update), extras);
+			totalBytes += update.byteLength;
+			return seq;
 		},
 		async addOwners(mapId, owners) {
 			addOwnersTx(mapId, owners);
@@ -301,7 +307,11 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 			return selectUpdates.all(mapId).map((row) => ({ seq: row.seq, data: new Uint8Array(row.data) }));
 		},
 		async compact(mapId, upToSeq, state) {
-			compactTx(mapId, upToSeq, toBuffer(state));
+			const removed = compactTx(mapId, upToSeq, toBuffer(state));
+			totalBytes += state.byteLength - removed;
+		},
+		storedBytes() {
+			return totalBytes;
 		},
 		async countUpdates(mapId) {
 			return countRows.get(mapId)?.n ?? 0;

@@ -72,6 +72,8 @@ export interface Effects<P extends Peer = Peer> {
 export interface CoreOptions {
 	/** Bytes the stored log may reach before writes are refused (4413). */
 	maxDocBytes: number;
+	/** Whether all maps together have reached the server's storage cap (then writes get 4413). */
+	storageFull?: () => boolean;
 }
 
 export interface LoadedRoom {
@@ -300,6 +302,7 @@ export class RoomCore<P extends Peer = Peer> {
 				break;
 		}
 		if (!verdict.writes) return;
+		if (this.options.storageFull?.()) return refuse(CLOSE.tooLarge, 'warn', 'server storage full');
 		if (this.storedBytes + update.byteLength > this.options.maxDocBytes) {
 			return refuse(CLOSE.tooLarge, 'warn', `document too large (cap ${this.options.maxDocBytes} bytes)`);
 		}

@@ -29,6 +29,7 @@ export interface RegistryOptions {
 	maxDocBytes?: number;
 	presenceTickMs?: number;
 	unloadGraceMs?: number;
+	storageFull?: () => boolean;
 	onTiming?: Timing;
 }
 
@@ -46,6 +47,7 @@ export class RoomRegistry {
 			maxDocBytes: options.maxDocBytes ?? DEFAULT_MAX_DOC_BYTES,
 			presenceTickMs: options.presenceTickMs ?? DEFAULT_PRESENCE_TICK_MS,
 			unloadGraceMs: options.unloadGraceMs ?? DEFAULT_UNLOAD_GRACE_MS,
+			storageFull: options.storageFull,
 			onTiming: options.onTiming
 		};
 	}

@@ -22,6 +22,8 @@ export interface Connection extends Peer {
 	close(code: number, reason: string): void;
 	/** Bytes queued for this socket and not yet written to the network. */
 	readonly bufferedBytes: number;
+	/** Told how long the room spent on one of its messages (its work budget, sync-server.ts). */
+	charge?(ms: number): void;
 }
 
 export interface Logger {
@@ -47,6 +49,8 @@ export interface RunnerOptions {
 	presenceTickMs: number;
 	/** How long a room stays loaded after its last connection leaves. */
 	unloadGraceMs: number;
+	/** Whether all maps together have reached the server's storage cap. */
+	storageFull?: () => boolean;
 	onTiming?: Timing;
 	now?: () => number;
 }
@@ -161,7 +165,7 @@ export class RoomRunner {
 	private async load(): Promise<boolean> {
 		try {
 			const loaded = await this.log.load();
-			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes });
+			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes, storageFull: this.options.storageFull });
 			if (this.state === 'loading') this.state = 'open';
 			return true;
 		} catch (error) {
@@ -208,7 +212,9 @@ export class RoomRunner {
 		while (index < batch.length) {
 			const task = batch[index++];
 			const done = this.options.onTiming && task.kind === 'message' ? timed(this.options.onTiming, 'message') : null;
+			const started = performance.now();
 			const step = this.runTask(core, task);
+			if (task.kind === 'message') task.conn.charge?.(performance.now() - started);
 			done?.();
 			if (step) {
 				effects.send.push(...step.send);

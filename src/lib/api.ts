@@ -23,6 +23,8 @@ export class ApiError extends Error {
 	}
 }
 
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
 async function request(path: string, init: RequestInit = {}): Promise<Record<string, unknown>> {
 	const response = await fetch(path, { ...init, headers: { accept: 'application/json', ...init.headers } });
 	const body: unknown = await response.json().catch(() => null);
@@ -43,17 +45,17 @@ function parseLinks(value: unknown): MapLinks {
 	return links as MapLinks;
 }
 
-export async function createMap(input: { title: string; place: string }): Promise<{ id: string; links: MapLinks }> {
+/** `code`: the server's creation code, when it creates maps only with one (MAP_CREATION=token). */
+export async function createMap(input: { title: string; place: string }, code: string | null = null): Promise<{ id: string; links: MapLinks }> {
 	const body = await request('/api/maps', {
 		method: 'POST',
-		headers: { 'content-type': 'application/json' },
+		headers: { 'content-type': 'application/json', ...(code ? bearer(code) : {}) },
 		body: JSON.stringify(input)
 	});
 	if (!isMapId(body.id)) throw new ApiError(500, 'unexpected map id');
 	return { id: body.id, links: parseLinks(body.links) };
 }
 
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 export async function fetchAccess(mapId: string, key: string): Promise<{ role: Role; title: string }> {
 	const body = await request(`/api/maps/${mapId}/access`, { headers: bearer(key) });
@@ -109,12 +111,20 @@ export async function fetchHistory(mapId: string, key: string, query: HistoryQue
 	return parseHistoryPage(body);
 }
 
-export async function fetchClientConfig(): Promise<{ basemapStyleUrl: string | null }> {
+export interface ClientConfig {
+	basemapStyleUrl: string | null;
+	mapCreation: 'open' | 'token';
+}
+
+export async function fetchClientConfig(): Promise<ClientConfig> {
 	try {
 		const body = await request('/api/config');
-		return { basemapStyleUrl: typeof body.basemapStyleUrl === 'string' ? body.basemapStyleUrl : null };
+		return {
+			basemapStyleUrl: typeof body.basemapStyleUrl === 'string' ? body.basemapStyleUrl : null,
+			mapCreation: body.mapCreation === 'token' ? 'token' : 'open'
+		};
 	} catch {
-		return { basemapStyleUrl: null };
+		return { basemapStyleUrl: null, mapCreation: 'open' };
 	}
 }
 

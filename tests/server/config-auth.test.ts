@@ -11,7 +11,16 @@ describe('loadConfig', () => {
 			basemapStyleUrl: null,
 			basemapOrigins: [],
 			allowedOrigins: [],
-			publicOrigin: null
+			publicOrigin: null,
+			addressHeader: null,
+			xffDepth: 1,
+			mapCreation: 'open',
+			createToken: null,
+			mapCreationsPerHour: 60,
+			maxMapBytes: 64 * 1024 * 1024,
+			maxStoredBytes: null,
+			maxSocketsPerAddress: 200,
+			maxSocketsPerKey: 500
 		});
 	});
 
@@ -24,7 +33,16 @@ describe('loadConfig', () => {
 				BASEMAP_STYLE_URL: 'https://tiles.example.org/style.json',
 				BASEMAP_ORIGINS: 'https://*.tiles.example.org, http://localhost:8080,',
 				ALLOWED_ORIGINS: ' https://a.example , http://localhost:5173,',
-				PUBLIC_ORIGIN: 'https://atlas.example.org/'
+				PUBLIC_ORIGIN: 'https://atlas.example.org/',
+				ADDRESS_HEADER: 'X-Forwarded-For',
+				XFF_DEPTH: '2',
+				MAP_CREATION: 'token',
+				CREATE_TOKEN: 'a-long-creation-token',
+				MAP_CREATIONS_PER_HOUR: '5',
+				MAX_MAP_BYTES: '32MiB',
+				MAX_STORED_BYTES: '10GB',
+				MAX_SOCKETS_PER_ADDRESS: '300',
+				MAX_SOCKETS_PER_KEY: '800'
 			})
 		).toEqual({
 			port: 0,
@@ -33,7 +51,16 @@ describe('loadConfig', () => {
 			basemapStyleUrl: 'https://tiles.example.org/style.json',
 			basemapOrigins: ['https://*.tiles.example.org', 'http://localhost:8080'],
 			allowedOrigins: ['https://a.example', 'http://localhost:5173'],
-			publicOrigin: 'https://atlas.example.org'
+			publicOrigin: 'https://atlas.example.org',
+			addressHeader: 'x-forwarded-for',
+			xffDepth: 2,
+			mapCreation: 'token',
+			createToken: 'a-long-creation-token',
+			mapCreationsPerHour: 5,
+			maxMapBytes: 32 * 1024 * 1024,
+			maxStoredBytes: 10e9,
+			maxSocketsPerAddress: 300,
+			maxSocketsPerKey: 800
 		});
 	});
 
@@ -50,7 +77,15 @@ describe('loadConfig', () => {
 		[{ BASEMAP_ORIGINS: "https://a.example;script-src 'unsafe-inline'" }, /BASEMAP_ORIGINS/],
 		[{ BASEMAP_ORIGINS: '*' }, /BASEMAP_ORIGINS/],
 		[{ BASEMAP_ORIGINS: 'https://**.example.org' }, /BASEMAP_ORIGINS/],
-		[{ BASEMAP_ORIGINS: 'ftp://tiles.example.org' }, /BASEMAP_ORIGINS/]
+		[{ BASEMAP_ORIGINS: 'ftp://tiles.example.org' }, /BASEMAP_ORIGINS/],
+		[{ MAP_CREATION: 'closed' }, /MAP_CREATION/],
+		[{ MAP_CREATION: 'token' }, /CREATE_TOKEN/],
+		[{ MAP_CREATION: 'token', CREATE_TOKEN: 'short' }, /CREATE_TOKEN/],
+		[{ MAX_MAP_BYTES: 'lots' }, /MAX_MAP_BYTES/],
+		[{ MAX_STORED_BYTES: '10' }, /MAX_STORED_BYTES/],
+		[{ XFF_DEPTH: '0' }, /XFF_DEPTH/],
+		[{ ADDRESS_HEADER: 'X Forwarded' }, /ADDRESS_HEADER/],
+		[{ MAX_SOCKETS_PER_ADDRESS: '-3' }, /MAX_SOCKETS_PER_ADDRESS/]
 	])('rejects %o', (env, message) => {
 		expect(() => loadConfig(env)).toThrow(ConfigError);
 		expect(() => loadConfig(env)).toThrow(message);

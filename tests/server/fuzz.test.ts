@@ -185,6 +185,7 @@ beforeAll(async () => {
 			store,
 			// The budget is not under test here (budget.test.ts): let the fuzzer go fast.
 			messageBudget: { rate: 1_000_000, burst: 1_000_000 },
+			workBudget: { msPerSecond: 1_000_000, burstMs: 1_000_000, strikes: 1_000_000 },
 			// Each probe waits for a presence tick; a short one keeps 5,000 probes quick.
 			presenceTickMs: 2,
 			onTiming: (what, ms, cpuMs) => (what === 'message' ? messageMs : commitMs).push([ms, cpuMs])

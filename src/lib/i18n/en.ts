@@ -13,6 +13,8 @@ export const en = {
 	'home.create': 'Create map',
 	'home.creating': 'Creating…',
 	'home.createFailed': 'The map could not be created: {reason}',
+	'home.code': 'Creation code',
+	'home.codeHint': 'This server creates maps for people who have its code. Ask whoever runs it.',
 	'home.recent': 'Maps you opened on this device',
 	'home.noRecent': 'Maps you create or join will be listed here.',
 
