@@ -115,6 +115,10 @@ class SocketConnection implements KeyedConnection {
 		this.ws.send(message);
 	}
 
+	get closing(): boolean {
+		return this.ws.readyState !== this.ws.OPEN;
+	}
+
 	close(code: number, reason: string): void {
 		if (this.ws.readyState !== this.ws.OPEN && this.ws.readyState !== this.ws.CONNECTING) return;
 		this.ws.close(code, reason);
@@ -232,6 +236,7 @@ export function createSyncServer(ctx: SyncServerContext) {
 			else ws.resume();
 		};
 		conn.onCharge = (ms) => {
+			if (conn.closing) return;
 			refillWork();
 			workTokens -= ms;
 			if (workTokens >= 0 || workTimer !== null) return;

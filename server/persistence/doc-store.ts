@@ -101,6 +101,11 @@ export interface DocStore {
 	loadUpdates(mapId: string): Promise<StoredUpdate[]>;
 	/** Atomically replaces all rows with seq <= upToSeq by one row (seq = upToSeq) holding state. */
 	compact(mapId: string, upToSeq: number, state: Uint8Array): Promise<void>;
+	/**
+	 * Like compact, but merges the stored rows itself, where it does not hold the server's
+	 * event loop (the SQLite store uses a worker thread). Resolves with the new row's size.
+	 */
+	compactStored(mapId: string, upToSeq: number): Promise<number>;
 	countUpdates(mapId: string): Promise<number>;
 	/** Bytes of update rows all maps hold now (for MAX_STORED_BYTES). */
 	storedBytes(): number;

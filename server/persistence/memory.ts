@@ -1,4 +1,5 @@
 /** In-process store for fast tests; copies bytes in and out so callers cannot alias rows. */
+import * as Y from 'yjs';
 import type { ClientOwner } from '../room/client-ids.ts';
 import {
 	JoinCodeTakenError,
@@ -108,6 +109,16 @@ export function createMemoryStore(): DocStore {
 		async loadUpdates(mapId) {
 			open();
 			return (logs.get(mapId) ?? []).map((row) => ({ seq: row.seq, data: row.data.slice() }));
+		},
+		async compactStored(mapId, upToSeq) {
+			open();
+			const rows = (logs.get(mapId) ?? []).filter((row) => row.seq <= upToSeq);
+			if (rows.length <= 1) return rows[0]?.data.byteLength ?? 0;
+			const doc = new Y.Doc();
+			for (const row of rows) Y.applyUpdate(doc, row.data);
+			const state = Y.encodeStateAsUpdate(doc);
+			await this.compact(mapId, upToSeq, state);
+			return state.byteLength;
 		},
 		async compact(mapId, upToSeq, state) {
 			open();

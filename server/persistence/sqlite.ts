@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
 import type { ClientOwner } from '../room/client-ids.ts';
@@ -132,6 +133,46 @@ export interface SqliteOptions {
 
 const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+type CompactReply = { id: number; bytes: number; removed: number } | { id: number; error: string };
+
+/** The compaction worker (compactor-worker.js): one per store, started on first use. */
+class CompactorWorker {
+	private readonly worker: Worker;
+	private readonly waiting = new Map<number, { resolve(reply: { bytes: number; removed: number }): void; reject(error: Error): void }>();
+	private next = 0;
+
+	constructor(file: string) {
+		this.worker = new Worker(new URL('./compactor-worker.js', import.meta.url), { workerData: { file } });
+		this.worker.unref();
+		this.worker.on('message', (reply: CompactReply) => {
+			const waiting = this.waiting.get(reply.id);
+			this.waiting.delete(reply.id);
+			if (!waiting) return;
+			if ('error' in reply) waiting.reject(new Error(`compaction failed: ${reply.error}`));
+			else waiting.resolve(reply);
+		});
+		this.worker.on('error', (error) => this.failAll(error));
+		this.worker.on('exit', () => this.failAll(new Error('compaction worker exited')));
+	}
+
+	run(mapId: string, upToSeq: number): Promise<{ bytes: number; removed: number }> {
+		const id = ++this.next;
+		return new Promise((resolve, reject) => {
+			this.waiting.set(id, { resolve, reject });
+			this.worker.postMessage({ id, mapId, upToSeq });
+		});
+	}
+
+	private failAll(error: Error): void {
+		for (const waiting of this.waiting.values()) waiting.reject(error);
+		this.waiting.clear();
+	}
+
+	async close(): Promise<void> {
+		await this.worker.terminate();
+	}
+}
+
 export function createSqliteStore(dataDir: string, options: SqliteOptions = {}): DocStore {
 	mkdirSync(dataDir, { recursive: true });
 	const db = new Database(join(dataDir, SQLITE_FILE), { timeout: options.busyTimeoutMs ?? 1000 });
@@ -193,6 +234,37 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		}
 		return row.seq;
 	});
+	/**
+	 * Group commit: appends made in one turn of the event loop (every room that drained in
+	 * it) go into one transaction, so many maps written at once cost one fsync, not one each.
+	 * Each caller still resolves only once its update is durable.
+	 */
+	interface PendingAppend {
+		mapId: string;
+		update: Buffer;
+		extras: AppendExtras;
+		resolve(seq: number): void;
+		reject(error: unknown): void;
+	}
+	let pendingAppends: PendingAppend[] = [];
+	const appendGroupTx = db.transaction((group: PendingAppend[]) => group.map((append) => appendTx(append.mapId, append.update, append.extras)));
+	const flushAppends = () => {
+		const group = pendingAppends;
+		pendingAppends = [];
+		let seqs: number[];
+		try {
+			seqs = appendGroupTx(group);
+		} catch (error) {
+			for (const append of group) append.reject(error);
+			return;
+		}
+		for (const [index, append] of group.entries()) {
+			totalBytes += append.update.byteLength;
+			append.resolve(seqs[index]);
+		}
+	};
+	let worker: CompactorWorker | null = null;
+	const compactor = () => (worker ??= new CompactorWorker(join(dataDir, SQLITE_FILE)));
 	const addOwnersTx = db.transaction((mapId: string, owners: ClientOwner[]) => {
 		for (const { client, device } of owners) insertOwner.run(mapId, client, device);
 	});
@@ -273,10 +345,11 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 			const row = selectCode.get(codeHash);
 			return row ? { mapId: row.map_id, sealed: new Uint8Array(row.sealed) } : null;
 		},
-		async appendUpdate(mapId, update, extras = {}) {
-			const seq = appendTx(mapId, toBuffer(update), extras);
-			totalBytes += update.byteLength;
-			return seq;
+		appendUpdate(mapId, update, extras = {}) {
+			return new Promise<number>((resolve, reject) => {
+				pendingAppends.push({ mapId, update: toBuffer(update), extras, resolve, reject });
+				if (pendingAppends.length === 1) setImmediate(flushAppends);
+			});
 		},
 		async addOwners(mapId, owners) {
 			addOwnersTx(mapId, owners);
@@ -306,6 +379,11 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		async loadUpdates(mapId): Promise<StoredUpdate[]> {
 			return selectUpdates.all(mapId).map((row) => ({ seq: row.seq, data: new Uint8Array(row.data) }));
 		},
+		async compactStored(mapId, upToSeq) {
+			const reply = await compactor().run(mapId, upToSeq);
+			totalBytes += reply.bytes - reply.removed;
+			return reply.bytes;
+		},
 		async compact(mapId, upToSeq, state) {
 			const removed = compactTx(mapId, upToSeq, toBuffer(state));
 			totalBytes += state.byteLength - removed;
@@ -317,6 +395,8 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 			return countRows.get(mapId)?.n ?? 0;
 		},
 		async close() {
+			await worker?.close();
+			if (pendingAppends.length > 0 && db.open) flushAppends();
 			if (db.open) db.close();
 		}
 	};

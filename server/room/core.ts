@@ -39,6 +39,8 @@ export interface Outgoing<P extends Peer = Peer> {
 	except?: P;
 	/** Presence: a peer too slow to read gets the latest presence later instead. */
 	presence?: boolean;
+	/** A document update (the bytes inside `data`): the runner may send a batch's updates merged. */
+	update?: Uint8Array;
 }
 
 export interface Closing<P extends Peer = Peer> {
@@ -322,7 +324,7 @@ export class RoomCore<P extends Peer = Peer> {
 		const owners = this.owners.claim(verdict.clients, member.device, member.persistentDevice);
 		const journal = journalFor(this.doc, verdict.changes, { role: peer.role, name: peer.identity.name, affiliation: peer.identity.affiliation }, now);
 		effects.write = { update: delta, journal, owners };
-		effects.send.push({ except: peer, data: encodeSyncUpdate(delta) });
+		effects.send.push({ except: peer, data: encodeSyncUpdate(delta), update: delta });
 	}
 }
 

@@ -44,11 +44,19 @@ export class DurableLog {
 		this.bytes += batch.update.byteLength;
 	}
 
-	/** Replaces every row so far with `state` (the journal is untouched). */
-	async compact(state: Uint8Array): Promise<void> {
-		if (this.rowCount <= 1) return;
-		await this.store.compact(this.mapId, this.lastSeq, state);
-		this.rowCount = 1;
-		this.bytes = state.byteLength;
+	/**
+	 * Merges every row so far into one (the journal is untouched), off the event loop.
+	 * Rows appended meanwhile stay after it. Resolves with the merged row's size.
+	 */
+	async compact(): Promise<number> {
+		if (this.rowCount <= 1) return this.bytes;
+		const upTo = this.lastSeq;
+		const rowsBefore = this.rowCount;
+		const bytesBefore = this.bytes;
+		const merged = await this.store.compactStored(this.mapId, upTo);
+		// Appends that landed while the worker merged are still separate rows.
+		this.rowCount = 1 + (this.rowCount - rowsBefore);
+		this.bytes = merged + (this.bytes - bytesBefore);
+		return merged;
 	}
 }

@@ -14,6 +14,7 @@ import * as Y from 'yjs';
 import type { DocStore } from '../persistence/doc-store.ts';
 import { CLOSE } from '../../src/lib/sync/close-codes.ts';
 import { RoomCore, type Effects, type Peer, type WriteBatch } from './core.ts';
+import { encodeSyncUpdate } from './protocol.ts';
 import { DurableLog } from './durable-log.ts';
 
 export interface Connection extends Peer {
@@ -24,6 +25,8 @@ export interface Connection extends Peer {
 	readonly bufferedBytes: number;
 	/** Told how long the room spent on one of its messages (its work budget, sync-server.ts). */
 	charge?(ms: number): void;
+	/** True once the server has begun closing it. */
+	readonly closing?: boolean;
 }
 
 export interface Logger {
@@ -67,6 +70,11 @@ export const DEFAULT_PRESENCE_TICK_MS = 80;
 export const DEFAULT_UNLOAD_GRACE_MS = 30_000;
 /** Bounds the work (and the merged row) of one commit when a client floods us. */
 const MAX_BATCH = 256;
+/**
+ * A batch stops taking tasks after this much work, so other rooms and the network get
+ * their turn: 256 messages that each cost 45 ms would otherwise hold the event loop 11 s.
+ */
+const MAX_BATCH_MS = 25;
 /** A socket with more than this queued misses presence ticks and gets the latest state later. */
 const PRESENCE_BACKLOG_BYTES = 512 * 1024;
 
@@ -87,6 +95,28 @@ function timed(onTiming: Timing, what: 'message' | 'commit'): () => void {
 	};
 }
 
+/**
+ * A batch with several document updates (many people editing at once) sends them as the one
+ * merged update it stored, once to everyone, instead of each update to everyone but its
+ * sender: n updates cost n messages per peer otherwise. A sender receiving its own change
+ * back is a no-op for Yjs. Other messages keep their order relative to the merged one's
+ * place (where the first update was).
+ */
+function coalesceUpdates(messages: Effects<Connection>['send'], merged: Uint8Array | null): Effects<Connection>['send'] {
+	const updates = messages.filter((message) => message.update !== undefined);
+	if (updates.length < 2 || merged === null) return messages;
+	const out: Effects<Connection>['send'] = [];
+	let placed = false;
+	for (const message of messages) {
+		if (message.update === undefined) out.push(message);
+		else if (!placed) {
+			out.push({ data: encodeSyncUpdate(merged) });
+			placed = true;
+		}
+	}
+	return out;
+}
+
 function describe(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
@@ -105,6 +135,7 @@ export class RoomRunner {
 	private presenceTimer: NodeJS.Timeout | null = null;
 	/** Size of the state the last compaction wrote (compaction by bytes waits for the log to double it). */
 	private lastCompactedBytes = 0;
+	private compacting: Promise<void> | null = null;
 	private unloadTimer: NodeJS.Timeout | null = null;
 	private readonly now: () => number;
 
@@ -209,7 +240,9 @@ export class RoomRunner {
 		const writes: WriteBatch[] = [];
 		let final: Task | null = null;
 		let index = 0;
+		const batchStart = performance.now();
 		while (index < batch.length) {
+			if (index > 0 && performance.now() - batchStart > MAX_BATCH_MS) break;
 			const task = batch[index++];
 			const done = this.options.onTiming && task.kind === 'message' ? timed(this.options.onTiming, 'message') : null;
 			const started = performance.now();
@@ -234,9 +267,9 @@ export class RoomRunner {
 		const done = this.options.onTiming ? timed(this.options.onTiming, 'commit') : null;
 		const committed = await this.commit(writes);
 		done?.();
-		if (!committed) return;
-		this.send(effects.send);
-		if (this.shouldCompact()) await this.compact();
+		if (committed === false) return;
+		this.send(coalesceUpdates(effects.send, committed));
+		this.compactInBackground();
 
 		if (final?.kind === 'shutdown') return this.close(final.done);
 		if (final?.kind === 'unload' && (await this.unloadIfIdle())) return;
@@ -251,6 +284,8 @@ export class RoomRunner {
 				if (!this.connections.has(task.conn)) return null; // left before it was handled
 				return core.join(task.conn);
 			case 'message':
+				// Closed for what it sent (a refused write, over budget): the rest it sent is not looked at.
+				if (task.conn.closing) return null;
 				return core.receive(task.conn, task.data, this.now());
 			case 'leave': {
 				const effects = core.leave(task.conn);
@@ -271,9 +306,9 @@ export class RoomRunner {
 		else this.options.logger[level](message);
 	}
 
-	/** Makes the batch's writes durable as one row. */
-	private async commit(writes: WriteBatch[]): Promise<boolean> {
-		if (writes.length === 0) return true;
+	/** Makes the batch's writes durable as one row; returns its merged update (null if none), or false if it failed. */
+	private async commit(writes: WriteBatch[]): Promise<Uint8Array | null | false> {
+		if (writes.length === 0) return null;
 		const updates = writes.map((write) => write.update).filter((update): update is Uint8Array => update !== null);
 		const batch: WriteBatch =
 			writes.length === 1
@@ -285,7 +320,7 @@ export class RoomRunner {
 					};
 		try {
 			await this.log.append(batch);
-			return true;
+			return batch.update;
 		} catch (error) {
 			this.fail('write', error);
 			return false;
@@ -347,6 +382,19 @@ export class RoomRunner {
 	}
 
 	/**
+	 * The store merges rows off the event loop, and this room goes on taking edits meanwhile
+	 * (they land after the merged row). When it is done, it looks again: edits that came in
+	 * meanwhile may be past the threshold already.
+	 */
+	private compactInBackground(): void {
+		if (this.compacting !== null || this.state !== 'open' || !this.shouldCompact()) return;
+		this.compacting = this.compact().finally(() => {
+			this.compacting = null;
+			this.compactInBackground();
+		});
+	}
+
+	/**
 	 * Past the row threshold, or when the stored log has grown well past the document it
 	 * holds (overwritten values count until compaction folds them away): otherwise a few big
 	 * overwrites would run a small map into its size cap and lock everyone out.
@@ -360,10 +408,9 @@ export class RoomRunner {
 
 	private async compact(): Promise<void> {
 		try {
-			const state = this.core!.stateAsUpdate();
-			await this.log.compact(state);
-			this.core!.compacted(state.byteLength);
-			this.lastCompactedBytes = state.byteLength;
+			const merged = await this.log.compact();
+			this.core?.compacted(this.log.storedBytes);
+			this.lastCompactedBytes = merged;
 		} catch (error) {
 			// The log is still complete, so this costs disk space, not data.
 			this.options.logger.error(`map ${this.mapId}: compaction failed: ${describe(error)}`);
@@ -373,6 +420,7 @@ export class RoomRunner {
 	/** True if the room was unloaded. */
 	private async unloadIfIdle(): Promise<boolean> {
 		if (this.connections.size > 0) return false;
+		await this.compacting;
 		await this.compact();
 		// Someone may have joined while we compacted; then the room stays. Tasks still queued
 		// belong to sockets that already left, so dropping them loses nothing.
@@ -382,6 +430,7 @@ export class RoomRunner {
 	}
 
 	private async close(done: () => void): Promise<void> {
+		await this.compacting;
 		await this.compact();
 		for (const conn of this.connections) conn.close(CLOSE.serverRestart, 'server restarting');
 		this.connections.clear();

@@ -142,6 +142,30 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			await store.close();
 		});
 
+		it('merges its own rows into one (compactStored), leaving later ones, the journal and the content as they were', async () => {
+			const { store } = await factory.create();
+			const doc = new Y.Doc();
+			const rows: Uint8Array[] = [];
+			doc.on('update', (u: Uint8Array) => rows.push(u));
+			for (let i = 0; i < 8; i++) doc.getMap('m').set(`k${i}`, 'x'.repeat(100 * i));
+			for (let i = 0; i < 5; i++) doc.getMap('m').set('k7', `overwritten ${i}`);
+			const seqs: number[] = [];
+			for (const [i, row] of rows.entries()) {
+				seqs.push(await store.appendUpdate('mapfffffff', row, i === 0 ? { journal: [{ at: 1, role: 'editor', name: 'A', affiliation: null, collection: 'meta', entry: 'meta', kind: 'update', fields: {} }] } : {}));
+			}
+			const before = store.storedBytes();
+			const merged = await store.compactStored('mapfffffff', seqs[10]);
+			const after = await store.loadUpdates('mapfffffff');
+			expect(after.map((r) => r.seq)).toEqual([seqs[10], seqs[11], seqs[12]]);
+			expect(after[0].data.byteLength).toBe(merged);
+			expect(replay(after).getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
+			expect(store.storedBytes()).toBeLessThan(before);
+			expect(await store.readJournal('mapfffffff', { limit: 5 })).toHaveLength(1);
+			// Nothing to merge: one row stays as it is.
+			expect(await store.compactStored('mapfffffff', seqs[10])).toBe(merged);
+			await store.close();
+		});
+
 		it('compacting everything leaves a single row', async () => {
 			const { store } = await factory.create();
 			const doc = new Y.Doc();
