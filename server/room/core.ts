@@ -74,6 +74,11 @@ export interface Effects<P extends Peer = Peer> {
 export interface CoreOptions {
 	/** Bytes the stored log may reach before writes are refused (4413). */
 	maxDocBytes: number;
+	/**
+	 * Put off applying a single stored row until finishLoading: a fresh client can be sent
+	 * the stored bytes while the server applies them.
+	 */
+	deferLoad?: boolean;
 	/** Whether all maps together have reached the server's storage cap (then writes get 4413). */
 	storageFull?: () => boolean;
 }
@@ -116,6 +121,8 @@ interface Member {
 	device: string;
 	persistentDevice: boolean;
 	quietDroppedBytes: number;
+	/** Whether it was sent the server's sync step 1 (put off while the state is unapplied). */
+	askedForState: boolean;
 }
 
 const LOAD_ORIGIN = Symbol('load');
@@ -129,6 +136,9 @@ export class RoomCore<P extends Peer = Peer> {
 	private storedBytes: number;
 	/** The doc's own account of what the last apply changed (the 'update' event). */
 	private delta: Uint8Array | null = null;
+	/** The stored state, while it is not applied yet (see finishLoading). */
+	private unapplied: Uint8Array | null = null;
+	private served = false;
 	private ephemeralDevices = 0;
 	/** Connections per device that has no token: its client ids are held while any is open. */
 	private readonly ephemeralMembers = new Map<string, number>();
@@ -138,14 +148,49 @@ export class RoomCore<P extends Peer = Peer> {
 		loaded: LoadedRoom,
 		private readonly options: CoreOptions
 	) {
-		this.doc.transact(() => {
-			for (const update of loaded.updates) Y.applyUpdate(this.doc, update);
-		}, LOAD_ORIGIN);
+		// A compacted map is one stored row: the first person to open it after a restart gets
+		// those bytes as they are, and the server applies them meanwhile (finishLoading).
+		if (loaded.updates.length === 1 && options.deferLoad) this.unapplied = loaded.updates[0];
+		else this.apply(loaded.updates);
 		this.storedBytes = loaded.updates.reduce((sum, update) => sum + update.byteLength, 0);
 		this.owners = new ClientOwners(loaded.owners);
 		this.doc.on('update', (update: Uint8Array, origin: unknown) => {
 			if (origin !== LOAD_ORIGIN) this.delta = update;
 		});
+	}
+
+	private apply(updates: Uint8Array[]): void {
+		this.doc.transact(() => {
+			for (const update of updates) Y.applyUpdate(this.doc, update);
+		}, LOAD_ORIGIN);
+	}
+
+	/**
+	 * Applies the stored state if that was put off. Members who joined meanwhile get the
+	 * server's sync step 1 now (a fresh client had its step 2 straight from the stored bytes).
+	 */
+	finishLoading(): Effects<P> {
+		const effects = empty<P>();
+		if (this.unapplied === null) return effects;
+		this.apply([this.unapplied]);
+		this.unapplied = null;
+		const vector = Y.encodeStateVector(this.doc);
+		for (const [peer, member] of this.members) {
+			if (!member.askedForState) {
+				member.askedForState = true;
+				effects.send.push({ to: peer, data: encodeSyncStep1(vector) });
+			}
+		}
+		return effects;
+	}
+
+	get loading(): boolean {
+		return this.unapplied !== null;
+	}
+
+	/** Whether someone has been sent the stored state while it was still unapplied. */
+	get servedUnapplied(): boolean {
+		return this.served;
 	}
 
 	get memberCount(): number {
@@ -160,9 +205,9 @@ export class RoomCore<P extends Peer = Peer> {
 		return this.members.has(peer);
 	}
 
-	/** The whole document as one update, for compaction. */
+	/** The whole document as one update. */
 	stateAsUpdate(): Uint8Array {
-		return Y.encodeStateAsUpdate(this.doc);
+		return this.unapplied ?? Y.encodeStateAsUpdate(this.doc);
 	}
 
 	/** The log was compacted into one row of this many bytes. */
@@ -177,9 +222,10 @@ export class RoomCore<P extends Peer = Peer> {
 		// while any of them is open; a socket with neither is a device of its own.
 		const device = peer.identity.device ?? (peer.identity.session ? `session:${peer.identity.session}` : `connection:${++this.ephemeralDevices}`);
 		if (!persistent) this.ephemeralMembers.set(device, (this.ephemeralMembers.get(device) ?? 0) + 1);
-		this.members.set(peer, { sentStep2: false, dead: false, device, persistentDevice: persistent, quietDroppedBytes: 0 });
+		const asked = this.unapplied === null;
+		this.members.set(peer, { sentStep2: false, dead: false, device, persistentDevice: persistent, quietDroppedBytes: 0, askedForState: asked });
 		this.presence.join(peer);
-		effects.send.push({ to: peer, data: encodeSyncStep1(Y.encodeStateVector(this.doc)) });
+		if (asked) effects.send.push({ to: peer, data: encodeSyncStep1(Y.encodeStateVector(this.doc)) });
 		const everyone = this.presence.snapshot();
 		if (everyone) effects.send.push({ to: peer, data: everyone, presence: true });
 		return effects;
@@ -233,6 +279,18 @@ export class RoomCore<P extends Peer = Peer> {
 	}
 
 	private handle(peer: P, member: Member, message: Incoming, now: number, effects: Effects<P>): void {
+		if (this.unapplied !== null) {
+			// A fresh client (an empty state vector) can have the stored state as it is.
+			if (message.kind === 'sync-step1' && isEmptyStateVector(message.stateVector)) {
+				effects.send.push({ to: peer, data: encodeSyncStep2(this.unapplied) });
+				this.served = true;
+				return;
+			}
+			if (message.kind !== 'awareness' && message.kind !== 'query-awareness') {
+				const loaded = this.finishLoading();
+				effects.send.push(...loaded.send);
+			}
+		}
 		switch (message.kind) {
 			case 'sync-step1':
 				effects.send.push({ to: peer, data: encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)) });
@@ -326,6 +384,11 @@ export class RoomCore<P extends Peer = Peer> {
 		effects.write = { update: delta, journal, owners };
 		effects.send.push({ except: peer, data: encodeSyncUpdate(delta), update: delta });
 	}
+}
+
+/** A state vector naming no client: varuint 0. */
+function isEmptyStateVector(vector: Uint8Array): boolean {
+	return vector.length === 1 && vector[0] === 0;
 }
 
 function empty<P extends Peer>(): Effects<P> {

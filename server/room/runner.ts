@@ -75,6 +75,10 @@ const MAX_BATCH = 256;
  * their turn: 256 messages that each cost 45 ms would otherwise hold the event loop 11 s.
  */
 const MAX_BATCH_MS = 25;
+/** How long applying a stored state may wait for the first visitor's copy to leave. */
+const MAX_LOAD_DEFER_MS = 2_000;
+/** How long a stored state waits for a first visitor to ask for it before it is applied anyway. */
+const UNASKED_LOAD_MS = 250;
 /** A socket with more than this queued misses presence ticks and gets the latest state later. */
 const PRESENCE_BACKLOG_BYTES = 512 * 1024;
 
@@ -83,6 +87,7 @@ type Task =
 	| { kind: 'message'; conn: Connection; data: Uint8Array }
 	| { kind: 'leave'; conn: Connection }
 	| { kind: 'presence' }
+	| { kind: 'finish-loading' }
 	| { kind: 'unload' }
 	| { kind: 'shutdown'; done: () => void };
 
@@ -137,6 +142,7 @@ export class RoomRunner {
 	private lastCompactedBytes = 0;
 	private compacting: Promise<void> | null = null;
 	private unloadTimer: NodeJS.Timeout | null = null;
+	private loadTimer: NodeJS.Timeout | null = null;
 	private readonly now: () => number;
 
 	constructor(
@@ -196,7 +202,7 @@ export class RoomRunner {
 	private async load(): Promise<boolean> {
 		try {
 			const loaded = await this.log.load();
-			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes, storageFull: this.options.storageFull });
+			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes, storageFull: this.options.storageFull, deferLoad: true });
 			if (this.state === 'loading') this.state = 'open';
 			return true;
 		} catch (error) {
@@ -271,6 +277,12 @@ export class RoomRunner {
 		this.send(coalesceUpdates(effects.send, committed));
 		this.compactInBackground();
 
+		// A compacted map's first visitor is sent the stored state as it is; the server applies
+		// it once those bytes have left (applying holds the event loop, which would hold them
+		// back), so the client downloads and applies while the server applies too. If nobody
+		// asks for it soon, the server applies it anyway.
+		if (core.loading && core.servedUnapplied) this.finishLoadingWhenSent(performance.now());
+		else if (core.loading) this.finishLoadingUnlessAsked();
 		if (final?.kind === 'shutdown') return this.close(final.done);
 		if (final?.kind === 'unload' && (await this.unloadIfIdle())) return;
 		this.schedulePresence();
@@ -295,6 +307,8 @@ export class RoomRunner {
 			case 'presence':
 				this.resendMissedPresence(core);
 				return core.flushPresence();
+			case 'finish-loading':
+				return core.finishLoading();
 			case 'unload':
 			case 'shutdown':
 				return null;
@@ -357,6 +371,25 @@ export class RoomRunner {
 			this.missedPresence.delete(conn);
 			if (everyone && core.has(conn)) conn.send(everyone);
 		}
+	}
+
+	private finishLoadingUnlessAsked(): void {
+		if (this.loadTimer) return;
+		this.loadTimer = setTimeout(() => {
+			this.loadTimer = null;
+			if (this.state === 'open' && this.core?.loading && !this.core.servedUnapplied) this.enqueue({ kind: 'finish-loading' });
+		}, UNASKED_LOAD_MS);
+	}
+
+	private finishLoadingWhenSent(since: number): void {
+		const waiting = [...this.connections].some((conn) => conn.bufferedBytes > 0);
+		if (!waiting || performance.now() - since > MAX_LOAD_DEFER_MS) {
+			this.enqueue({ kind: 'finish-loading' });
+			return;
+		}
+		setTimeout(() => {
+			if (this.state === 'open' && this.core?.loading) this.finishLoadingWhenSent(since);
+		}, 5);
 	}
 
 	private schedulePresence(): void {
@@ -452,6 +485,7 @@ export class RoomRunner {
 		this.running = false;
 		if (this.presenceTimer) clearTimeout(this.presenceTimer);
 		if (this.unloadTimer) clearTimeout(this.unloadTimer);
+		if (this.loadTimer) clearTimeout(this.loadTimer);
 		for (const task of this.tasks) if (task.kind === 'shutdown') task.done();
 		this.tasks = [];
 		this.core?.doc.destroy();
