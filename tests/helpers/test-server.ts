@@ -18,6 +18,8 @@ export interface TestServer {
 	/** ws://127.0.0.1:PORT/sync, the serverUrl for y-websocket. */
 	syncUrl: string;
 	port: number;
+	/** The current process's id (for benches that read its CPU and memory). */
+	readonly pid: number;
 	readonly dataDir: string;
 	readonly sqliteFile: string;
 	/** Sends the signal and resolves with how the process exited. */
@@ -91,6 +93,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 		url: running.url,
 		syncUrl: `${running.url.replace(/^http/, 'ws')}/sync`,
 		port: Number(new URL(running.url).port),
+		get pid() {
+			return running.child.pid ?? -1;
+		},
 		dataDir,
 		sqliteFile: join(dataDir, 'atlas.sqlite'),
 		kill: (signal = 'SIGTERM') => stopCurrent(signal),
