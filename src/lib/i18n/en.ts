@@ -77,6 +77,8 @@ export const en = {
 	'status.reloadShared': 'Reload the shared map',
 	'status.tooLargeDetail':
 		'Your last change was not saved: it is larger than one change to this map may be. Reload the shared map to keep going, and add very large texts or shapes in smaller pieces.',
+	'status.busyDetail': 'The map server is busy, or this device sent too much at once. Your changes are kept on this device.',
+	'status.tryAgain': 'Try again',
 	'status.refusedDetail': 'This link no longer works: the facilitator may have replaced it. Ask for the new link.',
 
 	'presence.label': 'People here',

@@ -37,6 +37,8 @@ export interface SyncClient {
 	setIdentity(identity: Identity | null): void;
 	/** Forgets this device's copy of the map, e.g. after the server refused a write (4409). */
 	discardDeviceCopy(): Promise<void>;
+	/** Tries again after the server turned the connection away for being busy (4429). */
+	retry(): void;
 	destroy(): void;
 }
 
@@ -161,6 +163,12 @@ export function connectMap(options: {
 				provider.disconnect();
 				provider.connect();
 			}
+		},
+		retry() {
+			state.status = 'connecting';
+			state.refusedCode = null;
+			notify();
+			provider.connect();
 		},
 		async discardDeviceCopy() {
 			provider.disconnect();

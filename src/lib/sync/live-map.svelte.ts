@@ -122,6 +122,11 @@ export class LiveMap {
 		await this.#sync?.discardDeviceCopy();
 	}
 
+	/** After the server said it was busy (4429): connect again. */
+	retry(): void {
+		this.#sync?.retry();
+	}
+
 	/** Tells the room who this is: the server stamps name, affiliation and role on presence. */
 	announce(contributor: Contributor | null, color: string): void {
 		this.#sync?.setIdentity(contributor ? { name: contributor.name, affiliation: contributor.affiliation } : null);
