@@ -114,7 +114,7 @@ async function run(server: TestServer, writers: number, seconds: number, oneMap:
 }
 
 export async function runDurableBench(writers = 100, seconds = 8): Promise<void> {
-	const server = await startTestServer();
+	const server = await startTestServer({ MAX_SOCKETS_PER_ADDRESS: String(4 * writers + 50) });
 	try {
 		console.log(`durable: ${await run(server, writers, seconds, false)}`);
 		console.log(`durable: ${await run(server, writers, seconds, true)}`);

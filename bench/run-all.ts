@@ -2,15 +2,24 @@
  * `npm run bench`: every benchmark, one after another; prints numbers, never fails on them.
  * The browser benchmarks need Chromium; without it each prints one loud line and is skipped.
  */
+import { runColdOpen } from './cold-open.ts';
+import { runCompactionBench } from './compaction.ts';
+import { runDurableBench } from './durable.ts';
 import { runFanout } from './fanout.ts';
 import { runGateBench } from './gate.ts';
 import { runStoreBench } from './store.ts';
 import { runMap10k } from './map-10k.ts';
+import { runPresenceBench } from './presence.ts';
 import { runDragRate } from './drag-rate.ts';
 
 await runGateBench();
 await runStoreBench();
+await runDurableBench();
+await runCompactionBench();
+await runColdOpen();
+await runPresenceBench();
 await runFanout();
+await runFanout(1000);
 await runMap10k();
 await runDragRate();
 process.exit(0);

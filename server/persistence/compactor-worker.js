@@ -6,11 +6,14 @@
  * read while the server writes) and swaps the rows in one short transaction.
  *
  * Plain JavaScript: a worker thread cannot take the TypeScript loader the server runs with.
- * Messages: { id, mapId, upToSeq } in; { id, bytes, removed } or { id, error } out.
+ * The state is written as several rows, each quick to apply (state-chunks.js), so loading
+ * the map later does not hold the event loop either.
+ * Messages: { id, mapId, upToSeq } in; { id, bytes, rows, removed } or { id, error } out.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import * as Y from 'yjs';
+import { stateChunks } from './state-chunks.js';
 
 const db = new Database(workerData.file, { timeout: 5000 });
 db.pragma('journal_mode = WAL');
@@ -20,14 +23,17 @@ const countUpTo = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 
 const deleteUpTo = db.prepare('DELETE FROM doc_updates WHERE map_id = ? AND seq <= ?');
 const insertAt = db.prepare('INSERT INTO doc_updates (map_id, seq, data) VALUES (?, ?, ?)');
 
-/** Swaps the rows for the state, unless someone changed them since they were read. */
+/**
+ * Swaps the rows for the state's chunks (seqs ending at upToSeq, in order), unless someone
+ * changed them since they were read.
+ */
 const swap = db.transaction(
-	/** @param {string} mapId @param {number} upToSeq @param {number} rows @param {Buffer} state */
-	(mapId, upToSeq, rows, state) => {
+	/** @param {string} mapId @param {number} upToSeq @param {number} rows @param {Uint8Array[]} chunks */
+	(mapId, upToSeq, rows, chunks) => {
 		const now = /** @type {{ n: number, bytes: number }} */ (countUpTo.get(mapId, upToSeq));
 		if (now.n !== rows) return null;
 		deleteUpTo.run(mapId, upToSeq);
-		insertAt.run(mapId, upToSeq, state);
+		for (const [index, chunk] of chunks.entries()) insertAt.run(mapId, upToSeq - chunks.length + 1 + index, Buffer.from(chunk));
 		return now.bytes;
 	}
 );
@@ -37,16 +43,17 @@ parentPort?.on('message', (/** @type {{ id: number, mapId: string, upToSeq: numb
 	try {
 		const rows = /** @type {Array<{ seq: number, data: Buffer }>} */ (select.all(mapId, upToSeq));
 		if (rows.length <= 1) {
-			reply = { id, bytes: rows[0]?.data.byteLength ?? 0, removed: 0 };
+			reply = { id, bytes: rows[0]?.data.byteLength ?? 0, rows: rows.length, removed: 0 };
 		} else {
 			const doc = new Y.Doc();
 			doc.transact(() => {
 				for (const row of rows) Y.applyUpdate(doc, new Uint8Array(row.data));
 			});
-			const state = Buffer.from(Y.encodeStateAsUpdate(doc));
+			const chunks = stateChunks(Y.encodeStateAsUpdate(doc));
 			doc.destroy();
-			const removed = swap(mapId, upToSeq, rows.length, state);
-			reply = removed === null ? { id, error: 'rows changed while compacting' } : { id, bytes: state.byteLength, removed };
+			const removed = swap(mapId, upToSeq, rows.length, chunks);
+			const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+			reply = removed === null ? { id, error: 'rows changed while compacting' } : { id, bytes, rows: chunks.length, removed };
 		}
 	} catch (error) {
 		reply = { id, error: error instanceof Error ? error.message : String(error) };

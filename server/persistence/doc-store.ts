@@ -103,9 +103,11 @@ export interface DocStore {
 	compact(mapId: string, upToSeq: number, state: Uint8Array): Promise<void>;
 	/**
 	 * Like compact, but merges the stored rows itself, where it does not hold the server's
-	 * event loop (the SQLite store uses a worker thread). Resolves with the new row's size.
+	 * event loop (the SQLite store uses a worker thread), into rows that are each quick to
+	 * apply, in order (server/persistence/state-chunks.js), the last at upToSeq. Resolves
+	 * with their total size and count.
 	 */
-	compactStored(mapId: string, upToSeq: number): Promise<number>;
+	compactStored(mapId: string, upToSeq: number): Promise<{ bytes: number; rows: number }>;
 	countUpdates(mapId: string): Promise<number>;
 	/** Bytes of update rows all maps hold now (for MAX_STORED_BYTES). */
 	storedBytes(): number;

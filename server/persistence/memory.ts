@@ -1,5 +1,6 @@
 /** In-process store for fast tests; copies bytes in and out so callers cannot alias rows. */
 import * as Y from 'yjs';
+import { stateChunks } from './state-chunks.js';
 import type { ClientOwner } from '../room/client-ids.ts';
 import {
 	JoinCodeTakenError,
@@ -112,13 +113,15 @@ export function createMemoryStore(): DocStore {
 		},
 		async compactStored(mapId, upToSeq) {
 			open();
-			const rows = (logs.get(mapId) ?? []).filter((row) => row.seq <= upToSeq);
-			if (rows.length <= 1) return rows[0]?.data.byteLength ?? 0;
+			const log = logs.get(mapId) ?? [];
+			const rows = log.filter((row) => row.seq <= upToSeq);
+			if (rows.length <= 1) return { bytes: rows[0]?.data.byteLength ?? 0, rows: rows.length };
 			const doc = new Y.Doc();
 			for (const row of rows) Y.applyUpdate(doc, row.data);
-			const state = Y.encodeStateAsUpdate(doc);
-			await this.compact(mapId, upToSeq, state);
-			return state.byteLength;
+			const chunks = stateChunks(Y.encodeStateAsUpdate(doc));
+			const merged = chunks.map((data, index) => ({ seq: upToSeq - chunks.length + 1 + index, data }));
+			logs.set(mapId, [...merged, ...log.filter((row) => row.seq > upToSeq)]);
+			return { bytes: chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0), rows: chunks.length };
 		},
 		async compact(mapId, upToSeq, state) {
 			open();

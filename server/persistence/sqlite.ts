@@ -133,12 +133,12 @@ export interface SqliteOptions {
 
 const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-type CompactReply = { id: number; bytes: number; removed: number } | { id: number; error: string };
+type CompactReply = { id: number; bytes: number; rows: number; removed: number } | { id: number; error: string };
 
 /** The compaction worker (compactor-worker.js): one per store, started on first use. */
 class CompactorWorker {
 	private readonly worker: Worker;
-	private readonly waiting = new Map<number, { resolve(reply: { bytes: number; removed: number }): void; reject(error: Error): void }>();
+	private readonly waiting = new Map<number, { resolve(reply: { bytes: number; rows: number; removed: number }): void; reject(error: Error): void }>();
 	private next = 0;
 
 	constructor(file: string) {
@@ -155,7 +155,7 @@ class CompactorWorker {
 		this.worker.on('exit', () => this.failAll(new Error('compaction worker exited')));
 	}
 
-	run(mapId: string, upToSeq: number): Promise<{ bytes: number; removed: number }> {
+	run(mapId: string, upToSeq: number): Promise<{ bytes: number; rows: number; removed: number }> {
 		const id = ++this.next;
 		return new Promise((resolve, reject) => {
 			this.waiting.set(id, { resolve, reject });
@@ -382,7 +382,7 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		async compactStored(mapId, upToSeq) {
 			const reply = await compactor().run(mapId, upToSeq);
 			totalBytes += reply.bytes - reply.removed;
-			return reply.bytes;
+			return { bytes: reply.bytes, rows: reply.rows };
 		},
 		async compact(mapId, upToSeq, state) {
 			const removed = compactTx(mapId, upToSeq, toBuffer(state));

@@ -136,9 +136,9 @@ export class RoomCore<P extends Peer = Peer> {
 	private storedBytes: number;
 	/** The doc's own account of what the last apply changed (the 'update' event). */
 	private delta: Uint8Array | null = null;
-	/** The stored state, while it is not applied yet (see finishLoading). */
-	private unapplied: Uint8Array | null = null;
-	private served = false;
+	/** The stored rows, while some are not applied yet (see finishLoading). */
+	private stored: Uint8Array[] | null = null;
+	private unapplied: Uint8Array[] = [];
 	private ephemeralDevices = 0;
 	/** Connections per device that has no token: its client ids are held while any is open. */
 	private readonly ephemeralMembers = new Map<string, number>();
@@ -148,10 +148,12 @@ export class RoomCore<P extends Peer = Peer> {
 		loaded: LoadedRoom,
 		private readonly options: CoreOptions
 	) {
-		// A compacted map is one stored row: the first person to open it after a restart gets
-		// those bytes as they are, and the server applies them meanwhile (finishLoading).
-		if (loaded.updates.length === 1 && options.deferLoad) this.unapplied = loaded.updates[0];
-		else this.apply(loaded.updates);
+		// With deferLoad the stored rows are applied a slice at a time (finishLoading), and
+		// whoever opens the map meanwhile gets those rows as they are.
+		if (options.deferLoad && loaded.updates.length > 0) {
+			this.stored = loaded.updates;
+			this.unapplied = [...loaded.updates];
+		} else this.apply(loaded.updates);
 		this.storedBytes = loaded.updates.reduce((sum, update) => sum + update.byteLength, 0);
 		this.owners = new ClientOwners(loaded.owners);
 		this.doc.on('update', (update: Uint8Array, origin: unknown) => {
@@ -166,14 +168,20 @@ export class RoomCore<P extends Peer = Peer> {
 	}
 
 	/**
-	 * Applies the stored state if that was put off. Members who joined meanwhile get the
-	 * server's sync step 1 now (a fresh client had its step 2 straight from the stored bytes).
+	 * Applies stored rows that were put off, for at most `budgetMs` (at least one row). Once
+	 * all are in, members who joined meanwhile get the server's sync step 1 (a fresh client
+	 * had the stored rows as they are).
 	 */
-	finishLoading(): Effects<P> {
+	finishLoading(budgetMs = Infinity): Effects<P> {
 		const effects = empty<P>();
-		if (this.unapplied === null) return effects;
-		this.apply([this.unapplied]);
-		this.unapplied = null;
+		if (this.stored === null) return effects;
+		const start = performance.now();
+		do {
+			const row = this.unapplied.shift();
+			if (row) this.apply([row]);
+		} while (this.unapplied.length > 0 && performance.now() - start < budgetMs);
+		if (this.unapplied.length > 0) return effects;
+		this.stored = null;
 		const vector = Y.encodeStateVector(this.doc);
 		for (const [peer, member] of this.members) {
 			if (!member.askedForState) {
@@ -185,12 +193,7 @@ export class RoomCore<P extends Peer = Peer> {
 	}
 
 	get loading(): boolean {
-		return this.unapplied !== null;
-	}
-
-	/** Whether someone has been sent the stored state while it was still unapplied. */
-	get servedUnapplied(): boolean {
-		return this.served;
+		return this.stored !== null;
 	}
 
 	get memberCount(): number {
@@ -207,7 +210,8 @@ export class RoomCore<P extends Peer = Peer> {
 
 	/** The whole document as one update. */
 	stateAsUpdate(): Uint8Array {
-		return this.unapplied ?? Y.encodeStateAsUpdate(this.doc);
+		this.finishLoading();
+		return Y.encodeStateAsUpdate(this.doc);
 	}
 
 	/** The log was compacted into one row of this many bytes. */
@@ -222,7 +226,7 @@ export class RoomCore<P extends Peer = Peer> {
 		// while any of them is open; a socket with neither is a device of its own.
 		const device = peer.identity.device ?? (peer.identity.session ? `session:${peer.identity.session}` : `connection:${++this.ephemeralDevices}`);
 		if (!persistent) this.ephemeralMembers.set(device, (this.ephemeralMembers.get(device) ?? 0) + 1);
-		const asked = this.unapplied === null;
+		const asked = this.stored === null;
 		this.members.set(peer, { sentStep2: false, dead: false, device, persistentDevice: persistent, quietDroppedBytes: 0, askedForState: asked });
 		this.presence.join(peer);
 		if (asked) effects.send.push({ to: peer, data: encodeSyncStep1(Y.encodeStateVector(this.doc)) });
@@ -279,11 +283,11 @@ export class RoomCore<P extends Peer = Peer> {
 	}
 
 	private handle(peer: P, member: Member, message: Incoming, now: number, effects: Effects<P>): void {
-		if (this.unapplied !== null) {
-			// A fresh client (an empty state vector) can have the stored state as it is.
+		if (this.stored !== null) {
+			// A fresh client (an empty state vector) can have the stored rows as they are: the
+			// first as its sync step 2, the others as updates, in order.
 			if (message.kind === 'sync-step1' && isEmptyStateVector(message.stateVector)) {
-				effects.send.push({ to: peer, data: encodeSyncStep2(this.unapplied) });
-				this.served = true;
+				this.stored.forEach((row, index) => effects.send.push({ to: peer, data: index === 0 ? encodeSyncStep2(row) : encodeSyncUpdate(row) }));
 				return;
 			}
 			if (message.kind !== 'awareness' && message.kind !== 'query-awareness') {

@@ -7,6 +7,8 @@ import type { LoadedRoom, WriteBatch } from './core.ts';
 
 export class DurableLog {
 	private rowCount = 0;
+	/** Rows the last compaction wrote: a log of no more rows than that is compacted already. */
+	private compactedRows = 1;
 	private lastSeq = 0;
 	private bytes = 0;
 
@@ -49,14 +51,20 @@ export class DurableLog {
 	 * Rows appended meanwhile stay after it. Resolves with the merged row's size.
 	 */
 	async compact(): Promise<number> {
-		if (this.rowCount <= 1) return this.bytes;
+		if (this.rowCount <= this.compactedRows) return this.bytes;
 		const upTo = this.lastSeq;
 		const rowsBefore = this.rowCount;
 		const bytesBefore = this.bytes;
 		const merged = await this.store.compactStored(this.mapId, upTo);
 		// Appends that landed while the worker merged are still separate rows.
-		this.rowCount = 1 + (this.rowCount - rowsBefore);
-		this.bytes = merged + (this.bytes - bytesBefore);
-		return merged;
+		this.compactedRows = merged.rows;
+		this.rowCount = merged.rows + (this.rowCount - rowsBefore);
+		this.bytes = merged.bytes + (this.bytes - bytesBefore);
+		return merged.bytes;
+	}
+
+	/** Rows the last compaction left (a state is stored as several quick-to-apply rows). */
+	get rowsAfterCompaction(): number {
+		return this.compactedRows;
 	}
 }

@@ -75,10 +75,6 @@ const MAX_BATCH = 256;
  * their turn: 256 messages that each cost 45 ms would otherwise hold the event loop 11 s.
  */
 const MAX_BATCH_MS = 25;
-/** How long applying a stored state may wait for the first visitor's copy to leave. */
-const MAX_LOAD_DEFER_MS = 2_000;
-/** How long a stored state waits for a first visitor to ask for it before it is applied anyway. */
-const UNASKED_LOAD_MS = 250;
 /** A socket with more than this queued misses presence ticks and gets the latest state later. */
 const PRESENCE_BACKLOG_BYTES = 512 * 1024;
 
@@ -142,7 +138,6 @@ export class RoomRunner {
 	private lastCompactedBytes = 0;
 	private compacting: Promise<void> | null = null;
 	private unloadTimer: NodeJS.Timeout | null = null;
-	private loadTimer: NodeJS.Timeout | null = null;
 	private readonly now: () => number;
 
 	constructor(
@@ -277,12 +272,10 @@ export class RoomRunner {
 		this.send(coalesceUpdates(effects.send, committed));
 		this.compactInBackground();
 
-		// A compacted map's first visitor is sent the stored state as it is; the server applies
-		// it once those bytes have left (applying holds the event loop, which would hold them
-		// back), so the client downloads and applies while the server applies too. If nobody
-		// asks for it soon, the server applies it anyway.
-		if (core.loading && core.servedUnapplied) this.finishLoadingWhenSent(performance.now());
-		else if (core.loading) this.finishLoadingUnlessAsked();
+		// The stored rows are applied a slice at a time, each its own turn of the event loop,
+		// so loading a big map never holds everyone else (and whoever opens it meanwhile is
+		// sent the rows as they are).
+		if (core.loading) this.enqueue({ kind: 'finish-loading' });
 		if (final?.kind === 'shutdown') return this.close(final.done);
 		if (final?.kind === 'unload' && (await this.unloadIfIdle())) return;
 		this.schedulePresence();
@@ -308,7 +301,7 @@ export class RoomRunner {
 				this.resendMissedPresence(core);
 				return core.flushPresence();
 			case 'finish-loading':
-				return core.finishLoading();
+				return core.finishLoading(MAX_BATCH_MS);
 			case 'unload':
 			case 'shutdown':
 				return null;
@@ -373,25 +366,6 @@ export class RoomRunner {
 		}
 	}
 
-	private finishLoadingUnlessAsked(): void {
-		if (this.loadTimer) return;
-		this.loadTimer = setTimeout(() => {
-			this.loadTimer = null;
-			if (this.state === 'open' && this.core?.loading && !this.core.servedUnapplied) this.enqueue({ kind: 'finish-loading' });
-		}, UNASKED_LOAD_MS);
-	}
-
-	private finishLoadingWhenSent(since: number): void {
-		const waiting = [...this.connections].some((conn) => conn.bufferedBytes > 0);
-		if (!waiting || performance.now() - since > MAX_LOAD_DEFER_MS) {
-			this.enqueue({ kind: 'finish-loading' });
-			return;
-		}
-		setTimeout(() => {
-			if (this.state === 'open' && this.core?.loading) this.finishLoadingWhenSent(since);
-		}, 5);
-	}
-
 	private schedulePresence(): void {
 		if (this.presenceTimer || this.state !== 'open') return;
 		if (!this.core?.presencePending && this.missedPresence.size === 0) return;
@@ -433,8 +407,8 @@ export class RoomRunner {
 	 * overwrites would run a small map into its size cap and lock everyone out.
 	 */
 	private shouldCompact(): boolean {
-		if (this.log.rows <= 1) return false;
-		if (this.log.rows > this.options.compactThreshold) return true;
+		if (this.log.rows <= this.log.rowsAfterCompaction) return false;
+		if (this.log.rows > this.options.compactThreshold + this.log.rowsAfterCompaction) return true;
 		const bytes = this.log.storedBytes;
 		return bytes > this.options.maxDocBytes / 4 && bytes > 2 * this.lastCompactedBytes;
 	}
@@ -485,7 +459,6 @@ export class RoomRunner {
 		this.running = false;
 		if (this.presenceTimer) clearTimeout(this.presenceTimer);
 		if (this.unloadTimer) clearTimeout(this.unloadTimer);
-		if (this.loadTimer) clearTimeout(this.loadTimer);
 		for (const task of this.tasks) if (task.kind === 'shutdown') task.done();
 		this.tasks = [];
 		this.core?.doc.destroy();

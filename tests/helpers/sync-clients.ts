@@ -55,13 +55,21 @@ export function connectClient(
 	mapId: string,
 	key: string,
 	doc = new Y.Doc(),
-	options: { maxBackoffTime?: number; params?: Record<string, string> } = {}
+	options: { maxBackoffTime?: number; params?: Record<string, string>; localAddress?: string; syncDeadlineMs?: number } = {}
 ): Client {
-	const { params, ...rest } = options;
+	const { params, localAddress, syncDeadlineMs, ...rest } = options;
+	// From another loopback address (127.0.0.x), as a separate device on the network would be.
+	const Socket = localAddress
+		? class extends WebSocket {
+				constructor(url: string, protocols?: string | string[]) {
+					super(url, protocols, { localAddress });
+				}
+			}
+		: WebSocket;
 	const provider = new WebsocketProvider(syncUrl, mapId, doc, {
 		...rest,
 		params: { ...params, key },
-		WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+		WebSocketPolyfill: Socket as unknown as typeof globalThis.WebSocket,
 		// BroadcastChannel exists in Node too: without this, clients in one test process
 		// would talk to each other directly and hide what the server does.
 		disableBc: true
@@ -78,7 +86,7 @@ export function connectClient(
 	return {
 		doc,
 		provider,
-		synced: withDeadline(synced, 'client sync'),
+		synced: withDeadline(synced, 'client sync', syncDeadlineMs),
 		destroy() {
 			provider.destroy();
 			doc.destroy();
