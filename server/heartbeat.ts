@@ -8,6 +8,8 @@
 export interface Beating {
 	ping(): void;
 	terminate(): void;
+	/** A socket the server stopped reading (over a budget) cannot be heard; it is not judged. */
+	readonly isPaused?: boolean;
 }
 
 export const HEARTBEAT_INTERVAL_MS = 20_000;
@@ -43,6 +45,10 @@ export class Heartbeat<S extends Beating> {
 
 	tick(): void {
 		for (const [socket, alive] of this.alive) {
+			if (socket.isPaused) {
+				this.alive.set(socket, true);
+				continue;
+			}
 			if (!alive) {
 				this.alive.delete(socket);
 				socket.terminate();

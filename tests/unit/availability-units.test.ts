@@ -18,7 +18,7 @@ describe('heartbeat', () => {
 	beforeEach(() => void vi.useFakeTimers());
 	afterEach(() => void vi.useRealTimers());
 
-	const socket = () => ({ pings: 0, terminated: false, ping() { this.pings++; }, terminate() { this.terminated = true; } });
+	const socket = () => ({ pings: 0, terminated: false, isPaused: false, ping() { this.pings++; }, terminate() { this.terminated = true; } });
 
 	it('drops a socket that answers nothing within two intervals, and keeps one that answers or talks', () => {
 		const heartbeat = new Heartbeat<ReturnType<typeof socket>>(20_000);
@@ -37,6 +37,13 @@ describe('heartbeat', () => {
 		expect(talks.terminated).toBe(false);
 		vi.advanceTimersByTime(20_000);
 		expect(answers.terminated).toBe(true); // it stopped answering after the first pong
+
+		// One the server is not reading (over its budget) cannot be heard, so it is not judged.
+		const paused = socket();
+		paused.isPaused = true;
+		heartbeat.add(paused);
+		vi.advanceTimersByTime(100_000);
+		expect(paused.terminated).toBe(false);
 		heartbeat.stop();
 	});
 });
