@@ -16,7 +16,7 @@ import { sendError, sendJson } from './http/respond.ts';
 import { JoinCodes } from './join-codes.ts';
 import { addressBucket, clientAddress } from './http/client-address.ts';
 import type { FailureLimiter, KeyedRate } from './limits.ts';
-import { isAllowedOrigin, linkOrigin } from './origin.ts';
+import { isAllowedOrigin, linkOrigin, type LinkOrigin } from './origin.ts';
 import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from './persistence/doc-store.ts';
 import { JOURNAL_KINDS, type JournalKind } from './room/journal.ts';
 import type { Logger } from './room/runner.ts';
@@ -35,6 +35,8 @@ export interface ApiContext {
 	creations: KeyedRate;
 	/** Whether all maps together have reached MAX_STORED_BYTES. */
 	storageFull(): boolean;
+	/** This machine's addresses on the local network (server/http/lan.ts). */
+	lanAddresses(): string[];
 	/** Called after a role's key changed, to close every socket still using the old one. */
 	onKeyRotated(mapId: string, role: Role, generation: number): void;
 }
@@ -72,8 +74,9 @@ function bearerKey(req: IncomingMessage): string | null {
 
 async function createMap(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
 	if (!isAllowedOrigin(req, ctx.config)) return sendError(res, 403, 'origin not allowed');
-	const origin = linkOrigin(req, ctx.config);
-	if (!origin) return sendError(res, 400, 'missing or invalid Host header');
+	const reach = linkOrigin(req, ctx.config, ctx.lanAddresses);
+	if (!reach) return sendError(res, 400, 'missing or invalid Host header');
+	const origin = reach.origin;
 	const address = requester(ctx, req);
 	if (!mayCreate(ctx, req)) {
 		req.resume();
@@ -200,19 +203,23 @@ function linkSecretOf(ctx: ApiContext, record: MapRecord, facilitatorKey: string
 	return secret;
 }
 
-async function shareInfo(ctx: ApiContext, origin: string, record: MapRecord, facilitatorKey: string) {
+/**
+ * The links, the short join address, and how they reach phones (`reach.source`: the share
+ * panel says whether phones on the Wi-Fi can use them).
+ */
+async function shareInfo(ctx: ApiContext, reach: LinkOrigin, record: MapRecord, facilitatorKey: string) {
 	const keys = keysFor(facilitatorKey, record.id, record.keyGenerations, linkSecretOf(ctx, record, facilitatorKey));
 	const code = await ensureJoinCode(ctx, record, keys.editor);
-	return { links: linksFor(origin, record.id, keys), join: { code, url: `${origin}/j/${code}` } };
+	return { links: linksFor(reach.origin, record.id, keys), join: { code, url: `${reach.origin}/j/${code}` }, reach };
 }
 
 async function links(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
 	const auth = await authorize(ctx, req, res, mapId);
 	if (!auth) return;
 	if (auth.role !== 'facilitator') return sendError(res, 403, 'only the facilitator can see all links');
-	const origin = linkOrigin(req, ctx.config);
-	if (!origin) return sendError(res, 400, 'missing or invalid Host header');
-	sendJson(res, 200, await shareInfo(ctx, origin, auth.record, auth.key));
+	const reach = linkOrigin(req, ctx.config, ctx.lanAddresses);
+	if (!reach) return sendError(res, 400, 'missing or invalid Host header');
+	sendJson(res, 200, await shareInfo(ctx, reach, auth.record, auth.key));
 }
 
 /**
@@ -231,8 +238,8 @@ async function rotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 		req.resume();
 		return sendError(res, 403, 'only the facilitator can replace links');
 	}
-	const origin = linkOrigin(req, ctx.config);
-	if (!origin) return sendError(res, 400, 'missing or invalid Host header');
+	const reach = linkOrigin(req, ctx.config, ctx.lanAddresses);
+	if (!reach) return sendError(res, 400, 'missing or invalid Host header');
 	const body = await readJsonBody(req, MAX_BODY_BYTES);
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
 	const role = isRecord(body.value) ? body.value.role : undefined;
@@ -254,7 +261,7 @@ async function rotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 		keyGenerations: { ...record.keyGenerations, [role]: from + 1 },
 		linkSecret: record.linkSecret ?? sealed ?? null
 	};
-	sendJson(res, 200, await shareInfo(ctx, origin, updated, role === 'facilitator' ? newKey : auth.key));
+	sendJson(res, 200, await shareInfo(ctx, reach, updated, role === 'facilitator' ? newKey : auth.key));
 }
 
 const MAX_HISTORY_LIMIT = 200;
@@ -301,9 +308,20 @@ async function history(ctx: ApiContext, req: IncomingMessage, res: ServerRespons
 }
 
 /** The body of the 404 for an unknown join code: plain, tiny, no scripts. */
-const UNKNOWN_CODE_PAGE =
-	'<!doctype html><meta charset="utf-8"><title>Unknown join code</title>' +
-	'<p>This join address is unknown or has been replaced. Ask the facilitator for the current one.</p>';
+/**
+ * The 404 for an unknown join code: plain and tiny (status 404 for scripts and tests), and
+ * sends a browser straight on to the join page, which says what happened and lets the
+ * person type the code again.
+ */
+function unknownCodePage(code: string): string {
+	const target = `/join?unknown=${encodeURIComponent(code.slice(0, 16))}`;
+	return (
+		'<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+		`<meta http-equiv="refresh" content="0; url=${target}"><title>Unknown join code</title>` +
+		'<p>This join address is unknown or has been replaced. Ask the facilitator for the current one, or ' +
+		`<a href="${target}">type the code again</a>.</p>`
+	);
+}
 
 /** GET /j/<code>: redirects to the map with the editor key in the fragment (browsers keep it). */
 export async function handleJoin(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
@@ -326,7 +344,7 @@ export async function handleJoin(ctx: ApiContext, req: IncomingMessage, res: Ser
 		// A code filed for an editor key that was since replaced is dead, even if its row remains.
 		if (!found || !editorKey || !record || roleForKey(record.keyHashes, editorKey) !== 'editor') {
 			await ctx.failures.failAndWait(address);
-			res.writeHead(404, { ...headers, 'Content-Type': 'text/html; charset=utf-8' }).end(UNKNOWN_CODE_PAGE);
+			res.writeHead(404, { ...headers, 'Content-Type': 'text/html; charset=utf-8' }).end(unknownCodePage(JoinCodes.isCode(code) ? code : ''));
 			return;
 		}
 		res.writeHead(302, { ...headers, Location: `/m/${found.mapId}#key=${editorKey}`, 'Content-Length': 0 }).end();

@@ -9,6 +9,7 @@ import type { AtlasConfig } from './config.ts';
 import { sendError } from './http/respond.ts';
 import { applySecurityHeaders, cspAdditionsFor } from './http/security-headers.ts';
 import { JoinCodes, loadServerSecret } from './join-codes.ts';
+import { reachableAddresses } from './http/lan.ts';
 import { FailureLimiter, KeyedRate, MAP_CREATION_BURST } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
@@ -30,6 +31,8 @@ export interface AtlasServerOptions {
 	unloadGraceMs?: number;
 	/** Per-connection message budget (server/limits.ts has the defaults and why). */
 	messageBudget?: MessageBudget;
+	/** This machine's LAN addresses, for share links opened from localhost (tests pass their own). */
+	lanAddresses?: () => string[];
 	/** Per-connection budget of room time (sync-server.ts has the defaults and why). */
 	workBudget?: WorkBudget;
 	heartbeatMs?: number;
@@ -88,6 +91,7 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		store,
 		logger,
 		failures,
+		lanAddresses: options.lanAddresses ?? (() => reachableAddresses(config.host)),
 		creations: new KeyedRate(config.mapCreationsPerHour, Math.min(config.mapCreationsPerHour, Math.max(MAP_CREATION_BURST, config.mapCreationsPerHour / 3))),
 		storageFull,
 		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createAtlasServer } from './app.ts';
 import { ConfigError, loadConfig, type AtlasConfig } from './config.ts';
 import { addressBucket } from './http/client-address.ts';
+import { reachableAddresses } from './http/lan.ts';
 import { OpenCounter } from './limits.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
@@ -101,6 +102,11 @@ async function main(): Promise<void> {
 	const everywhere = config.host === '0.0.0.0' || config.host === '::';
 	const host = everywhere ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
 	console.log(`Asset Atlas listening on http://${host}:${port}`);
+	// What phones on the same Wi-Fi type or scan (share links use it, or PUBLIC_ORIGIN).
+	const phones = reachableAddresses(config.host);
+	if (config.publicOrigin) console.log(`Phones join at ${config.publicOrigin}`);
+	else if (phones.length > 0) for (const address of phones) console.log(`Phones on this network can join at http://${address}:${port}`);
+	else console.log('Phones cannot reach this address: set HOST=0.0.0.0 (the default) or PUBLIC_ORIGIN');
 
 	let stopping = false;
 	const stop = async (signal: string) => {

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AtlasConfig } from './config.ts';
+import { isLoopbackHost } from './http/lan.ts';
 
 export function isAllowedOrigin(req: IncomingMessage, config: AtlasConfig): boolean {
 	const origin = req.headers.origin;
@@ -20,9 +21,26 @@ export function isAllowedOrigin(req: IncomingMessage, config: AtlasConfig): bool
 
 const HOST_PATTERN = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
-/** Where share links point: the configured public origin, else the Host the request used. */
-export function linkOrigin(req: IncomingMessage, config: AtlasConfig): string | null {
-	if (config.publicOrigin) return config.publicOrigin;
+/**
+ * How share links were built: PUBLIC_ORIGIN; the address the request came in on; this
+ * machine's address on the local network (the page was opened as localhost, which a phone
+ * cannot reach); or localhost after all (no network address: phones cannot join).
+ */
+export type LinkSource = 'public' | 'request' | 'lan' | 'loopback';
+
+export interface LinkOrigin {
+	origin: string;
+	source: LinkSource;
+}
+
+/** Where share links point. `lan` lists this machine's network addresses (server/http/lan.ts). */
+export function linkOrigin(req: IncomingMessage, config: AtlasConfig, lan: () => string[] = () => []): LinkOrigin | null {
+	if (config.publicOrigin) return { origin: config.publicOrigin, source: 'public' };
 	const host = req.headers.host;
-	return host && HOST_PATTERN.test(host) ? `http://${host}` : null;
+	if (!host || !HOST_PATTERN.test(host)) return null;
+	if (!isLoopbackHost(host)) return { origin: `http://${host}`, source: 'request' };
+	const port = /:(\d+)$/.exec(host)?.[1];
+	const address = lan()[0];
+	if (!address) return { origin: `http://${host}`, source: 'loopback' };
+	return { origin: `http://${address}${port ? `:${port}` : ''}`, source: 'lan' };
 }

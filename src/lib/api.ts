@@ -63,18 +63,34 @@ export async function fetchAccess(mapId: string, key: string): Promise<{ role: R
 	return { role: body.role as Role, title: text(body.title, 200) };
 }
 
+/**
+ * How the links reach phones: PUBLIC_ORIGIN; the address this page was opened at; this
+ * machine's address on the local network (the page is on localhost); or localhost only,
+ * which no phone can use.
+ */
+export type ReachSource = 'public' | 'request' | 'lan' | 'loopback';
+
 export interface ShareInfo {
 	links: MapLinks;
 	/** A short address for people who cannot scan a QR code; null if the server has none. */
 	join: { code: string; url: string } | null;
+	reach: { origin: string; source: ReachSource };
 }
+
+const REACH_SOURCES: readonly string[] = ['public', 'request', 'lan', 'loopback'];
 
 function parseShareInfo(body: Record<string, unknown>): ShareInfo {
 	const join = body.join;
 	const validJoin = isRecord(join) && typeof join.code === 'string' && typeof join.url === 'string';
+	const reach = body.reach;
+	const links = parseLinks(body.links);
 	return {
-		links: parseLinks(body.links),
-		join: validJoin ? { code: join.code as string, url: join.url as string } : null
+		links,
+		join: validJoin ? { code: join.code as string, url: join.url as string } : null,
+		reach:
+			isRecord(reach) && typeof reach.origin === 'string' && REACH_SOURCES.includes(reach.source as string)
+				? { origin: reach.origin, source: reach.source as ReachSource }
+				: { origin: new URL(links.editor).origin, source: 'request' }
 	};
 }
 

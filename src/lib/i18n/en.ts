@@ -18,6 +18,18 @@ export const en = {
 	'home.recent': 'Maps you opened on this device',
 	'home.noRecent': 'Maps you create or join will be listed here.',
 
+	'joinCode.title': 'Join a map',
+	'joinCode.intro': 'Type the code the facilitator shows, after /j/ in the address.',
+	'joinCode.unknown': 'That join code is unknown, or the facilitator has replaced it. Check it against the screen, or ask for the current one.',
+	'joinCode.label': 'Join code',
+	'joinCode.hint': 'Eight letters and numbers, for example k7m2xq9p',
+	'joinCode.submit': 'Join',
+	'joinCode.invalid': 'A join code has eight letters and numbers. Check it against the screen.',
+	'joinCode.home': 'Asset Atlas home',
+	'home.joinTitle': 'Join with a code',
+	'error.title': 'Something went wrong',
+	'error.notFound': 'This page isn’t here',
+	'error.intro': 'If you were joining a map, type the code the facilitator shows.',
 	'join.title': 'Join {title}',
 	'join.intro':
 		'Tell the group who you are. Everyone in this map sees your name and how you take part, and its history keeps them beside your changes. You can change them later.',
@@ -177,6 +189,9 @@ export const en = {
 		'The current link and the typed address will stop working at once, for everyone who has them. People already in the map are disconnected.',
 	'share.rotateYes': 'Replace link',
 	'share.rotateNo': 'Keep it',
+	'share.reachLan': 'Phones on this Wi-Fi join at {address}, this computer’s address on the local network.',
+	'share.reachLoopback':
+		'Phones can’t reach this computer at “localhost”. Connect it to the room’s Wi-Fi (or start a hotspot) and restart Asset Atlas, or set PUBLIC_ORIGIN to an address phones can open.',
 	'share.rotateFacilitator': 'Replace the facilitator link',
 	'share.rotateConfirmFacilitator':
 		'The current facilitator link stops working at once, on every device that has it, this one included. Participant and view-only links stay as they are. The new link is shown only once.',
