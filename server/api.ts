@@ -20,6 +20,10 @@ import { isAllowedOrigin, linkOrigin, type LinkOrigin } from './origin.ts';
 import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from './persistence/doc-store.ts';
 import { JOURNAL_KINDS, type JournalKind } from './room/journal.ts';
 import type { Logger } from './room/runner.ts';
+import type { BasemapService } from './basemap/basemap-service.ts';
+import { PACK_MAX_ZOOM, PackError, type PackManager } from './basemap/packs.ts';
+import type { PackRecord } from './basemap/tile-cache.ts';
+import { parseBbox } from './basemap/tile-math.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const SERVER_ORIGIN = 'asset-atlas:server';
@@ -39,6 +43,9 @@ export interface ApiContext {
 	lanAddresses(): string[];
 	/** Called after a role's key changed, to close every socket still using the old one. */
 	onKeyRotated(mapId: string, role: Role, generation: number): void;
+	basemap: BasemapService;
+	/** Offline area packs (server/basemap/packs.ts). */
+	packs: PackManager;
 }
 
 /** The unit per-address limits count (server/http/client-address.ts). */
@@ -358,7 +365,125 @@ export function isJoinPath(pathname: string): boolean {
 	return pathname.startsWith('/j/');
 }
 
-type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string) => Promise<void>;
+const MAX_PACK_NAME = 80;
+
+interface PackRequest {
+	bbox: [number, number, number, number];
+	maxZoom: number;
+	name: string;
+}
+
+function parsePackRequest(value: unknown): PackRequest | string {
+	if (!isRecord(value)) return 'the body must be a JSON object';
+	const bbox = parseBbox(value.bbox);
+	if (!bbox) return 'bbox must be [west, south, east, north] in degrees';
+	const maxZoom = value.maxZoom ?? PACK_MAX_ZOOM;
+	if (typeof maxZoom !== 'number' || !Number.isInteger(maxZoom) || maxZoom < 0 || maxZoom > PACK_MAX_ZOOM) return `maxZoom must be a whole number from 0 to ${PACK_MAX_ZOOM}`;
+	const name = typeof value.name === 'string' ? value.name.replace(/\s+/g, ' ').trim().slice(0, MAX_PACK_NAME) : '';
+	return { bbox, maxZoom, name };
+}
+
+function packView(pack: PackRecord) {
+	const { mapId: _mapId, ...rest } = pack;
+	return rest;
+}
+
+/** Offline areas are the facilitator's: they spend the server's disk and the upstream's goodwill. */
+async function facilitatorOnly(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string) {
+	const auth = await authorize(ctx, req, res, mapId);
+	if (!auth) return null;
+	if (auth.role !== 'facilitator') {
+		req.resume();
+		sendError(res, 403, 'only the facilitator can manage offline areas');
+		return null;
+	}
+	if (!ctx.basemap.enabled) {
+		req.resume();
+		sendError(res, 404, 'the street map is turned off on this server');
+		return null;
+	}
+	return auth;
+}
+
+function sendPackError(res: ServerResponse, error: unknown): void {
+	if (error instanceof PackError) return sendError(res, error.status, error.message);
+	throw error;
+}
+
+async function listPacks(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	if (!(await facilitatorOnly(ctx, req, res, mapId))) return;
+	sendJson(res, 200, { packs: ctx.packs.list(mapId).map(packView), upstream: ctx.basemap.health, maxZoom: PACK_MAX_ZOOM });
+}
+
+async function packBody(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<PackRequest | null> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		sendError(res, 403, 'origin not allowed');
+		return null;
+	}
+	if (!(await facilitatorOnly(ctx, req, res, mapId))) return null;
+	const body = await readJsonBody(req, MAX_BODY_BYTES);
+	if (!body.ok) {
+		sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
+		return null;
+	}
+	const parsed = parsePackRequest(body.value);
+	if (typeof parsed === 'string') {
+		sendError(res, 400, parsed);
+		return null;
+	}
+	return parsed;
+}
+
+async function estimatePack(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	const request = await packBody(ctx, req, res, mapId);
+	if (!request) return;
+	try {
+		sendJson(res, 200, await ctx.packs.estimate(request.bbox, request.maxZoom));
+	} catch (error) {
+		sendPackError(res, error);
+	}
+}
+
+async function createPack(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	const request = await packBody(ctx, req, res, mapId);
+	if (!request) return;
+	try {
+		const { pack, estimate } = await ctx.packs.create(mapId, request.name || 'Offline area', request.bbox, request.maxZoom);
+		sendJson(res, 202, { pack: packView(pack), estimate });
+	} catch (error) {
+		sendPackError(res, error);
+	}
+}
+
+async function resumePack(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string, packId = ''): Promise<void> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		return sendError(res, 403, 'origin not allowed');
+	}
+	if (!(await facilitatorOnly(ctx, req, res, mapId))) return;
+	try {
+		sendJson(res, 200, { pack: packView(ctx.packs.resume(mapId, packId)) });
+	} catch (error) {
+		sendPackError(res, error);
+	}
+}
+
+async function removePack(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string, packId = ''): Promise<void> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		return sendError(res, 403, 'origin not allowed');
+	}
+	if (!(await facilitatorOnly(ctx, req, res, mapId))) return;
+	try {
+		ctx.packs.remove(mapId, packId);
+		res.writeHead(204, { 'Cache-Control': 'no-store' }).end();
+	} catch (error) {
+		sendPackError(res, error);
+	}
+}
+
+type Handler = (ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string, second?: string) => Promise<void>;
 
 interface Route {
 	pattern: RegExp;
@@ -371,10 +496,14 @@ const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps\/([^/]+)\/links$/, methods: { GET: links } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/rotate$/, methods: { POST: rotate } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/history$/, methods: { GET: history } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/packs$/, methods: { GET: listPacks, POST: createPack } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/packs\/estimate$/, methods: { POST: estimatePack } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/packs\/([0-9a-f]{16})$/, methods: { DELETE: removePack } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/packs\/([0-9a-f]{16})\/resume$/, methods: { POST: resumePack } },
 	{
 		pattern: /^\/api\/config$/,
 		methods: {
-			GET: async (ctx, _req, res) => sendJson(res, 200, { basemapStyleUrl: ctx.config.basemapStyleUrl, mapCreation: ctx.config.mapCreation })
+			GET: async (ctx, _req, res) => sendJson(res, 200, { streets: ctx.basemap.enabled, mapCreation: ctx.config.mapCreation })
 		}
 	}
 ];
@@ -394,7 +523,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
 				req.resume();
 				return sendError(res, 405, 'method not allowed', { Allow: Object.keys(route.methods).join(', ') });
 			}
-			return await handler(ctx, req, res, match[1] ?? '');
+			return await handler(ctx, req, res, match[1] ?? '', match[2]);
 		}
 		req.resume();
 		sendError(res, 404, 'not found');

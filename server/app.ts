@@ -7,7 +7,10 @@ import type { Duplex } from 'node:stream';
 import { handleApi, handleJoin, isApiPath, isJoinPath, type ApiContext } from './api.ts';
 import type { AtlasConfig } from './config.ts';
 import { sendError } from './http/respond.ts';
-import { applySecurityHeaders, cspAdditionsFor } from './http/security-headers.ts';
+import { applySecurityHeaders } from './http/security-headers.ts';
+import { BasemapService } from './basemap/basemap-service.ts';
+import { handleBasemap, isBasemapPath } from './basemap/basemap-http.ts';
+import { PackManager } from './basemap/packs.ts';
 import { JoinCodes, loadServerSecret } from './join-codes.ts';
 import { reachableAddresses } from './http/lan.ts';
 import { FailureLimiter, KeyedRate, MAP_CREATION_BURST } from './limits.ts';
@@ -38,7 +41,11 @@ export interface AtlasServerOptions {
 	heartbeatMs?: number;
 	/** Told how long each message's handling and each commit took, in ms (diagnostics, tests). */
 	onTiming?: Timing;
+	/** How the basemap proxy reaches its upstream (tests count or break requests). */
+	basemapFetch?: typeof fetch;
 }
+
+const USER_AGENT = 'AssetAtlas/0.1 (self-hosted community asset mapping server; basemap proxy for workshop participants)';
 
 export interface AtlasServer {
 	handleHttp(req: IncomingMessage, res: ServerResponse, next: () => void): void;
@@ -86,6 +93,16 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		workBudget: options.workBudget,
 		heartbeatMs: options.heartbeatMs
 	});
+	const basemap = new BasemapService({
+		upstream: config.basemapUpstream,
+		dataDir: config.dataDir,
+		cacheMaxBytes: config.basemapCacheMaxBytes,
+		userAgent: USER_AGENT,
+		logger,
+		fetch: options.basemapFetch
+	});
+	basemap.warm();
+	const packs = new PackManager(basemap, { maxTiles: config.basemapPackMaxTiles, maxBytes: config.basemapPackMaxBytes }, logger);
 	const api: ApiContext = {
 		config,
 		store,
@@ -95,18 +112,26 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		creations: new KeyedRate(config.mapCreationsPerHour, Math.min(config.mapCreationsPerHour, Math.max(MAP_CREATION_BURST, config.mapCreationsPerHour / 3))),
 		storageFull,
 		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),
-		onKeyRotated: (mapId, role, generation) => rooms.revoke(mapId, role, generation)
+		onKeyRotated: (mapId, role, generation) => rooms.revoke(mapId, role, generation),
+		basemap,
+		packs
 	};
 	let closed: Promise<void> | null = null;
-	const cspAdditions = cspAdditionsFor(config);
 
 	return {
 		store,
 		rooms,
 		handleHttp(req, res, next) {
 			// Every response, including the app's pages, static files and errors (security-headers.ts).
-			applySecurityHeaders(res, cspAdditions);
+			applySecurityHeaders(res);
 			const pathname = pathnameOf(req);
+			if (pathname !== null && isBasemapPath(pathname)) {
+				return void handleBasemap(basemap, req, res, new URL(req.url ?? '/', 'http://placeholder')).catch((error: unknown) => {
+					logger.error(`basemap: ${error instanceof Error ? error.message : String(error)}`);
+					if (!res.headersSent) sendError(res, 500, 'internal error');
+					else res.destroy();
+				});
+			}
 			if (pathname !== null && isJoinPath(pathname)) return void handleJoin(api, req, res, pathname);
 			// A plain GET of a sync URL carries ?key=; answer it here rather than let it reach
 			// the app (whose 404 would log the path) or anything else that might log it.
@@ -129,8 +154,10 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		},
 		close() {
 			closed ??= (async () => {
+				packs.close();
 				await rooms.closeAll();
 				await sync.close();
+				basemap.close();
 				if (ownsStore) await store.close();
 			})();
 			return closed;

@@ -6,12 +6,16 @@ export interface AtlasConfig {
 	port: number;
 	host: string;
 	dataDir: string;
-	basemapStyleUrl: string | null;
 	/**
-	 * Extra origins the basemap loads from (tiles, glyphs, sprites on other hosts than the
-	 * style), added to the app's Content-Security-Policy with the style URL's own origin.
+	 * The street style the server proxies under /basemap/ (its tiles, glyphs and sprites
+	 * too); null when BASEMAP_UPSTREAM=none, and pages use the offline countries map.
 	 */
-	basemapOrigins: string[];
+	basemapUpstream: string | null;
+	/** Disk the basemap cache may use beyond offline area packs. */
+	basemapCacheMaxBytes: number;
+	/** Largest offline area pack, in tiles and in bytes. */
+	basemapPackMaxTiles: number;
+	basemapPackMaxBytes: number;
 	/** Extra browser origins allowed to open sockets and create maps (besides same-origin). */
 	allowedOrigins: string[];
 	/** When set, share links use it instead of the request's Host header (e.g. behind TLS). */
@@ -78,25 +82,6 @@ function parseOrigin(name: string, raw: string): string {
 	return url.origin;
 }
 
-/**
- * BASEMAP_ORIGINS entries go into a CSP header, so only plain origins pass (no paths,
- * spaces or semicolons); `https://*.tiles.example.org` is allowed for subdomain tile servers.
- */
-function parseSourceOrigin(name: string, raw: string): string {
-	const wildcard = /^(https?:\/\/)\*\.(.+)$/.exec(raw);
-	let origin: string;
-	try {
-		origin = parseOrigin(name, wildcard ? `${wildcard[1]}${wildcard[2]}` : raw);
-	} catch {
-		throw new ConfigError(`${name} must list origins like https://tiles.example.org or https://*.example.org, got "${raw}"`);
-	}
-	const { hostname } = new URL(origin);
-	if (!/^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(hostname)) {
-		throw new ConfigError(`${name} must list origins like https://tiles.example.org or https://*.example.org, got "${raw}"`);
-	}
-	return wildcard ? origin.replace('://', '://*.') : origin;
-}
-
 function parseList(raw: string | undefined, parse: (item: string) => string): string[] {
 	if (raw === undefined) return [];
 	return raw
@@ -106,17 +91,20 @@ function parseList(raw: string | undefined, parse: (item: string) => string): st
 		.map(parse);
 }
 
-function parseStyleUrl(raw: string | undefined): string | null {
-	if (raw === undefined) return null;
-	// A path on this server (e.g. a self-hosted style under /basemap/) is allowed too.
-	if (raw.startsWith('/') && !raw.startsWith('//')) return raw;
+export const DEFAULT_BASEMAP_UPSTREAM = 'https://tiles.openfreemap.org/styles/liberty';
+
+/** BASEMAP_UPSTREAM: an http(s) style URL, or `none`. BASEMAP_STYLE_URL is its former name. */
+function parseUpstream(env: Env): string | null {
+	const raw = nonEmpty(env, 'BASEMAP_UPSTREAM') ?? nonEmpty(env, 'BASEMAP_STYLE_URL');
+	if (raw === undefined) return DEFAULT_BASEMAP_UPSTREAM;
+	if (raw.toLowerCase() === 'none') return null;
 	try {
 		const url = new URL(raw);
 		if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
 	} catch {
 		// fall through to the error below
 	}
-	throw new ConfigError(`BASEMAP_STYLE_URL must be an http(s) URL or a path starting with /, got "${raw}"`);
+	throw new ConfigError(`BASEMAP_UPSTREAM must be an http(s) URL of a MapLibre style, or "none", got "${raw}"`);
 }
 
 function parseCount(env: Env, name: string, fallback: number, min = 1): number {
@@ -161,8 +149,10 @@ export function loadConfig(env: Env): AtlasConfig {
 		port: parsePort(nonEmpty(env, 'PORT')),
 		host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
 		dataDir: nonEmpty(env, 'DATA_DIR') ?? './data',
-		basemapStyleUrl: parseStyleUrl(nonEmpty(env, 'BASEMAP_STYLE_URL')),
-		basemapOrigins: parseList(nonEmpty(env, 'BASEMAP_ORIGINS'), (item) => parseSourceOrigin('BASEMAP_ORIGINS', item)),
+		basemapUpstream: parseUpstream(env),
+		basemapCacheMaxBytes: parseBytes(env, 'BASEMAP_CACHE_MAX_BYTES') ?? 2 * 2 ** 30,
+		basemapPackMaxTiles: parseCount(env, 'BASEMAP_PACK_MAX_TILES', 25_000),
+		basemapPackMaxBytes: parseBytes(env, 'BASEMAP_PACK_MAX_BYTES') ?? 500 * 2 ** 20,
 		allowedOrigins: parseList(nonEmpty(env, 'ALLOWED_ORIGINS'), (item) => parseOrigin('ALLOWED_ORIGINS', item)),
 		publicOrigin: publicOrigin ? parseOrigin('PUBLIC_ORIGIN', publicOrigin) : null,
 		addressHeader: parseHeaderName(nonEmpty(env, 'ADDRESS_HEADER')),

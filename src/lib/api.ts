@@ -128,7 +128,8 @@ export async function fetchHistory(mapId: string, key: string, query: HistoryQue
 }
 
 export interface ClientConfig {
-	basemapStyleUrl: string | null;
+	/** Whether the server proxies a street basemap (BASEMAP_UPSTREAM); pages fall back to countries either way. */
+	streets: boolean;
 	mapCreation: 'open' | 'token';
 }
 
@@ -136,11 +137,11 @@ export async function fetchClientConfig(): Promise<ClientConfig> {
 	try {
 		const body = await request('/api/config');
 		return {
-			basemapStyleUrl: typeof body.basemapStyleUrl === 'string' ? body.basemapStyleUrl : null,
+			streets: body.streets === true,
 			mapCreation: body.mapCreation === 'token' ? 'token' : 'open'
 		};
 	} catch {
-		return { basemapStyleUrl: null, mapCreation: 'open' };
+		return { streets: false, mapCreation: 'open' };
 	}
 }
 

@@ -37,7 +37,7 @@ export async function startInProcess(
 		debug: (m) => logs.push(`debug: ${m}`)
 	};
 	const atlas = createAtlasServer(
-		{ ...loadConfig({ DATA_DIR: '/nonexistent-unused', HOST: '127.0.0.1', MAP_CREATIONS_PER_HOUR: '1000000' }), ...config },
+		{ ...loadConfig({ DATA_DIR: '/nonexistent-unused', HOST: '127.0.0.1', MAP_CREATIONS_PER_HOUR: '1000000', BASEMAP_UPSTREAM: 'none' }), ...config },
 		{ store: createMemoryStore(), logger, serverSecret: new Uint8Array(randomBytes(32)), ...options }
 	);
 	const http: Server = createServer((req, res) => atlas.handleHttp(req, res, () => app(req, res)));

@@ -132,7 +132,7 @@ describe('GET /api/maps/<id>/access and /links', () => {
 describe('other routes', () => {
 	it('serves /api/config, 404s unknown API paths, 405s wrong methods', async () => {
 		const config = await get('/api/config');
-		expect(await config.json()).toEqual({ basemapStyleUrl: null, mapCreation: 'open' });
+		expect(await config.json()).toEqual({ streets: false, mapCreation: 'open' });
 		const unknown = await get('/api/nope');
 		expect(unknown.status).toBe(404);
 		expect(await unknown.json()).toEqual({ error: 'not found' });
@@ -149,8 +149,8 @@ describe('other routes', () => {
 });
 
 describe('configuration-dependent behavior (in-process)', () => {
-	it('uses PUBLIC_ORIGIN for links and serves the basemap style url', async () => {
-		const app = await startInProcess({ publicOrigin: 'https://atlas.example.org', basemapStyleUrl: '/basemap/style.json' });
+	it('uses PUBLIC_ORIGIN for links', async () => {
+		const app = await startInProcess({ publicOrigin: 'https://atlas.example.org' });
 		try {
 			const map = await createMap(app.url);
 			expect(map.links.viewer.startsWith(`https://atlas.example.org/m/${map.id}#key=`)).toBe(true);
@@ -161,7 +161,7 @@ describe('configuration-dependent behavior (in-process)', () => {
 			expect(body.links).toEqual(map.links);
 			expect(body.join.url).toMatch(/^https:\/\/atlas\.example\.org\/j\/[a-z2-9]{8}$/);
 			const config = await fetch(`${app.url}/api/config`);
-			expect(await config.json()).toEqual({ basemapStyleUrl: '/basemap/style.json', mapCreation: 'open' });
+			expect(await config.json()).toEqual({ streets: false, mapCreation: 'open' });
 			// A cross-site page cannot create maps with a visitor's browser.
 			const foreign = await fetch(`${app.url}/api/maps`, {
 				method: 'POST',

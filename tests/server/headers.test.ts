@@ -1,13 +1,11 @@
 /**
  * Response headers: Referrer-Policy on every response, the app's Content-Security-Policy
- * extended with the configured basemap origins (server/http/security-headers.ts), and no
- * key in any log line.
+ * left as the app sets it (`connect-src 'self'`: the basemap comes through our own
+ * /basemap/), and no key in any log line.
  */
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/config.ts';
-import { basemapOrigins, cspAdditionsFor, extendCsp } from '../../server/http/security-headers.ts';
 import { startInProcess, type InProcessServer } from '../helpers/in-process.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { createMap, openSocket, waitForClose, waitForOpen } from '../helpers/sync-clients.ts';
@@ -26,45 +24,8 @@ function directives(policy: string | null): Map<string, string[]> {
 	return out;
 }
 
-describe('extendCsp', () => {
-	const additions = { 'connect-src': ['https://tiles.example.org'], 'img-src': ['https://tiles.example.org'] };
-
-	it('adds the basemap origins to connect-src and img-src and changes nothing else', () => {
-		const before = directives(APP_CSP);
-		const after = directives(extendCsp(APP_CSP, additions));
-		expect(after.get('connect-src')).toEqual(["'self'", 'https://tiles.example.org']);
-		expect(after.get('img-src')).toEqual(["'self'", 'data:', 'blob:', 'https://tiles.example.org']);
-		for (const [name, sources] of before) {
-			if (name !== 'connect-src' && name !== 'img-src') expect(after.get(name), name).toEqual(sources);
-		}
-		expect(after.get('script-src')).not.toContain("'unsafe-inline'");
-		// Idempotent: extending twice adds nothing more.
-		expect(extendCsp(extendCsp(APP_CSP, additions), additions)).toBe(extendCsp(APP_CSP, additions));
-	});
-
-	it('creates a missing directive from default-src, keeps an explicit none', () => {
-		const created = directives(extendCsp("default-src 'self' data:; img-src 'none'", additions));
-		expect(created.get('connect-src')).toEqual(["'self'", 'data:', 'https://tiles.example.org']);
-		expect(created.get('img-src')).toEqual(["'none'"]);
-		// Without default-src nothing restricts connect-src, so nothing is added.
-		expect(extendCsp("script-src 'self'", additions)).toBe("script-src 'self'");
-	});
-
-	it('takes the origins from BASEMAP_STYLE_URL and BASEMAP_ORIGINS', () => {
-		const config = loadConfig({
-			BASEMAP_STYLE_URL: 'https://tiles.example.org/styles/atlas/style.json?token=abc',
-			BASEMAP_ORIGINS: 'https://*.tiles.example.org,https://fonts.example.org,https://tiles.example.org'
-		});
-		expect(basemapOrigins(config)).toEqual(['https://tiles.example.org', 'https://*.tiles.example.org', 'https://fonts.example.org']);
-		// A style served by this server needs nothing added.
-		expect(cspAdditionsFor(loadConfig({ BASEMAP_STYLE_URL: '/basemap/style.json' }))).toBeNull();
-		expect(cspAdditionsFor(loadConfig({}))).toBeNull();
-	});
-});
-
 describe('headers in-process, whichever way the app sets them', () => {
 	let app: InProcessServer;
-	const BASEMAP = 'https://tiles.example.org';
 
 	/** Stands in for SvelteKit (setHeader + writeHead) and sirv (writeHead with an object). */
 	function fakeApp(req: IncomingMessage, res: ServerResponse): void {
@@ -90,19 +51,19 @@ describe('headers in-process, whichever way the app sets them', () => {
 	}
 
 	beforeAll(async () => {
-		app = await startInProcess({ basemapStyleUrl: `${BASEMAP}/style.json`, basemapOrigins: ['https://fonts.example.org'] }, {}, fakeApp);
+		app = await startInProcess({}, {}, fakeApp);
 	});
 	afterAll(async () => {
 		await app?.close();
 	});
 
-	it('extends the CSP of app responses with the basemap origins', async () => {
+	it('passes the app CSP through unchanged and overrides its Referrer-Policy', async () => {
 		for (const path of ['/set-header', '/object', '/flat-array', '/implicit']) {
 			const response = await fetch(`${app.url}${path}`);
 			expect(response.status, path).toBe(200);
+			expect(response.headers.get('content-security-policy'), path).toBe(APP_CSP);
 			const csp = directives(response.headers.get('content-security-policy'));
-			expect(csp.get('connect-src'), path).toEqual(["'self'", BASEMAP, 'https://fonts.example.org']);
-			expect(csp.get('img-src'), path).toEqual(["'self'", 'data:', 'blob:', BASEMAP, 'https://fonts.example.org']);
+			expect(csp.get('connect-src'), path).toEqual(["'self'"]);
 			expect(csp.get('script-src'), path).toEqual(["'self'", "'sha256-AAAA'"]);
 			expect(response.headers.get('referrer-policy'), path).toBe('no-referrer');
 			expect(await response.text()).toBe('<p>page</p>');
@@ -146,22 +107,19 @@ describe('headers and logs of the real server process', () => {
 	const built = existsSync(new URL('../../build/handler.js', import.meta.url));
 
 	beforeAll(async () => {
-		server = await startTestServer({
-			BASEMAP_STYLE_URL: 'https://tiles.example.org/styles/atlas.json',
-			BASEMAP_ORIGINS: 'https://*.tiles.example.org,https://fonts.example.org'
-		});
+		server = await startTestServer();
 	});
 	afterAll(async () => {
 		await server?.dispose();
 	});
 
-	it.runIf(built)('the built app: pages carry the extended CSP, everything carries no-referrer', async () => {
+	it.runIf(built)('the built app: pages allow only our own origin, everything carries no-referrer', async () => {
 		for (const path of ['/', '/m/abcdefghjk', '/no/such/page']) {
 			const response = await fetch(`${server.url}${path}`);
 			await response.text();
 			const csp = directives(response.headers.get('content-security-policy'));
-			expect(csp.get('connect-src'), path).toEqual(["'self'", 'https://tiles.example.org', 'https://*.tiles.example.org', 'https://fonts.example.org']);
-			expect(csp.get('img-src'), path).toEqual(expect.arrayContaining(['https://tiles.example.org', 'https://*.tiles.example.org']));
+			expect(csp.get('connect-src'), path).toEqual(["'self'"]);
+			expect(csp.get('img-src'), path).toEqual(["'self'", 'data:', 'blob:']);
 			// Still no inline script: only SvelteKit's hashes.
 			expect(csp.get('script-src')?.filter((source) => !source.startsWith("'sha256-")), path).toEqual(["'self'"]);
 			expect(response.headers.get('referrer-policy'), path).toBe('no-referrer');

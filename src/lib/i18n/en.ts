@@ -73,6 +73,7 @@ export const en = {
 	'map.you': 'You: {name}',
 	'map.editProfile': 'Change your name',
 	'map.untitled': 'Untitled map',
+	'map.offlineCountries': 'Offline map: countries only',
 	'map.mapUnavailable': 'The map could not be drawn on this device. The list below still shows every asset.',
 
 	'status.connecting': 'Connecting…',
