@@ -8,9 +8,9 @@ import { sendError, sendJson } from '../http/respond.ts';
 import { bodyFor, type BasemapResource, type BasemapService } from './basemap-service.ts';
 import { isTileId, parseBbox } from './tile-math.ts';
 
-const TILE_PATH = /^\/basemap\/tiles\/([A-Za-z0-9_.-]{1,64})\/(\d{1,2})\/(\d{1,8})\/(\d{1,8})$/;
+const TILE_PATH = /^\/basemap\/tiles\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\/(\d{1,2})\/(\d{1,8})\/(\d{1,8})$/;
 const GLYPH_PATH = /^\/basemap\/glyphs\/([^/]{1,300})\/(\d{1,5})-(\d{1,5})\.pbf$/;
-const SPRITE_PATH = /^\/basemap\/sprites\/([A-Za-z0-9_.-]{1,64}?)(@2x)?\.(json|png)$/;
+const SPRITE_PATH = /^\/basemap\/sprites\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63}?)(@2x)?\.(json|png)$/;
 const FONTSTACK = /^[A-Za-z0-9 ,_-]{1,200}$/;
 
 export function isBasemapPath(pathname: string): boolean {

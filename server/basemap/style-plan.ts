@@ -41,8 +41,8 @@ export class StylePlanError extends Error {}
 
 export type FetchJson = (url: string) => Promise<unknown>;
 
-const SOURCE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-const SPRITE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const SOURCE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const SPRITE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const TILED: ReadonlySet<string> = new Set(['vector', 'raster', 'raster-dem']);
 /** MapLibre's default when a symbol layer names no font. */
 const DEFAULT_FONTSTACK = 'Open Sans Regular,Arial Unicode MS Regular';
