@@ -33,8 +33,9 @@ export function linkParts(link: string): { mapId: string; key: string } {
 	return { mapId: url.pathname.split('/').at(-1)!, key: new URLSearchParams(url.hash.slice(1)).get('key') ?? '' };
 }
 
-export async function openSession(): Promise<BrowserSession> {
-	const server = await startTestServer();
+/** `env`: extra server settings (e.g. BASEMAP_UPSTREAM pointing at a fake upstream). */
+export async function openSession(env: Record<string, string> = {}): Promise<BrowserSession> {
+	const server = await startTestServer(env);
 	const browser = await launchChromium();
 	const contexts: BrowserContext[] = [];
 	const dialogs: string[] = [];

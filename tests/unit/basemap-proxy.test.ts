@@ -122,7 +122,7 @@ describe('style plan', () => {
 
 	it('the page puts the countries beneath the streets, hidden, with absolute URLs', async () => {
 		const plan = await buildPlan(upstream, fetchJson);
-		const basemap = composeBasemap('http://192.168.1.20:3000', { ...(plan.style as never), metadata: { 'atlas:attribution': plan.attribution, 'atlas:upstream': 'reachable' } });
+		const basemap = composeBasemap('http://192.168.1.20:3000', { ...plan.style, metadata: { 'atlas:attribution': plan.attribution, 'atlas:upstream': 'reachable' } } as never);
 		expect(basemap.style.layers.slice(0, 3).map((layer) => [layer.id, (layer.layout as { visibility: string }).visibility])).toEqual([
 			['atlas-countries-water', 'none'],
 			['atlas-countries-land', 'none'],
