@@ -14,7 +14,7 @@ import { CLOSE } from '../../src/lib/sync/close-codes.ts';
 import { ClientOwners, type ClientOwner } from './client-ids.ts';
 import { journalFor, type JournalRecord } from './journal.ts';
 import { PresenceGate } from './presence-gate.ts';
-import { FrameTooLarge, ProtocolError, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate, parseMessage, type Incoming } from './protocol.ts';
+import { FrameTooLarge, KEEPALIVE_FRAME, ProtocolError, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate, parseMessage, type Incoming } from './protocol.ts';
 import { checkUpdate } from './write-gate.ts';
 
 /** Who a connection is, as the server established it (key → role; connect parameters). */
@@ -290,6 +290,10 @@ export class RoomCore<P extends Peer = Peer> {
 				this.stored.forEach((row, index) => effects.send.push({ to: peer, data: index === 0 ? encodeSyncStep2(row) : encodeSyncUpdate(row) }));
 				return;
 			}
+			if (message.kind === 'keepalive') {
+				effects.send.push({ to: peer, data: KEEPALIVE_FRAME });
+				return;
+			}
 			if (message.kind !== 'awareness' && message.kind !== 'query-awareness') {
 				const loaded = this.finishLoading();
 				effects.send.push(...loaded.send);
@@ -319,6 +323,9 @@ export class RoomCore<P extends Peer = Peer> {
 				if (everyone) effects.send.push({ to: peer, data: everyone, presence: true });
 				return;
 			}
+			case 'keepalive':
+				effects.send.push({ to: peer, data: KEEPALIVE_FRAME });
+				return;
 		}
 	}
 

@@ -13,6 +13,14 @@ import * as encoding from 'lib0/encoding';
 export const MESSAGE_SYNC = 0;
 export const MESSAGE_AWARENESS = 1;
 export const MESSAGE_QUERY_AWARENESS = 3;
+/**
+ * Ours, not y-websocket's: a one-byte frame the server echoes to its sender. Our client
+ * sends it when the server has been quiet for a few seconds, so a silent Wi-Fi drop (no
+ * offline event, the socket just stalls) shows as offline within about ten seconds.
+ * Stock clients never send it; the number is far from any protocol's own types.
+ */
+export const MESSAGE_KEEPALIVE = 100;
+export const KEEPALIVE_FRAME = new Uint8Array([MESSAGE_KEEPALIVE]);
 
 export const SYNC_STEP1 = 0;
 export const SYNC_STEP2 = 1;
@@ -44,7 +52,8 @@ export type Incoming =
 	| { kind: 'sync-step2'; update: Uint8Array }
 	| { kind: 'sync-update'; update: Uint8Array }
 	| { kind: 'awareness'; entries: PresenceEntry[] }
-	| { kind: 'query-awareness' };
+	| { kind: 'query-awareness' }
+	| { kind: 'keepalive' };
 
 export class ProtocolError extends Error {
 	constructor(message: string) {
@@ -111,6 +120,10 @@ export function parseMessage(data: Uint8Array, limits: FrameLimits): Incoming {
 		}
 		if (type === MESSAGE_AWARENESS) return { kind: 'awareness', entries: readPresence(decoder) };
 		if (type === MESSAGE_QUERY_AWARENESS) return { kind: 'query-awareness' };
+		if (type === MESSAGE_KEEPALIVE) {
+			if (decoder.pos !== data.length) throw new ProtocolError('a keepalive carries nothing');
+			return { kind: 'keepalive' };
+		}
 		throw new ProtocolError(`unknown message type ${type}`);
 	} catch (error) {
 		if (error instanceof ProtocolError || error instanceof FrameTooLarge) throw error;

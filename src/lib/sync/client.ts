@@ -42,6 +42,37 @@ export interface SyncClient {
 	destroy(): void;
 }
 
+/** Our keepalive frame (server/room/protocol.ts): the server echoes it to us. */
+const MESSAGE_KEEPALIVE = 100;
+const KEEPALIVE_FRAME = new Uint8Array([MESSAGE_KEEPALIVE]);
+/** Quiet this long, we ask the server for a keepalive echo. */
+const KEEPALIVE_AFTER_MS = 3000;
+/** Quiet this long (two unanswered keepalives), the connection is gone even if the socket says open. */
+const SILENCE_LIMIT_MS = 8000;
+
+/** How many local changes the server has not confirmed, kept across reloads. */
+function pendingStore(mapId: string) {
+	const key = `asset-atlas:pending:${mapId}`;
+	return {
+		read(): number {
+			try {
+				const value = Number(globalThis.localStorage?.getItem(key));
+				return Number.isSafeInteger(value) && value > 0 ? value : 0;
+			} catch {
+				return 0;
+			}
+		},
+		write(count: number) {
+			try {
+				if (count > 0) globalThis.localStorage?.setItem(key, String(count));
+				else globalThis.localStorage?.removeItem(key);
+			} catch {
+				// private mode or full storage: the count is only a hint
+			}
+		}
+	};
+}
+
 export function syncServerUrl(location: Location): string {
 	const protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
 	return `${protocol}//${location.host}/sync`;
@@ -65,9 +96,17 @@ export function connectMap(options: {
 	identity: Identity | null;
 }): SyncClient {
 	const { doc, mapId, key, serverUrl } = options;
-	const state: SyncState = { status: 'connecting', pending: 0, loadedFromDevice: false, refusedCode: null, saveFailed: false };
+	const pendingCount = pendingStore(mapId);
+	const state: SyncState = { status: 'connecting', pending: pendingCount.read(), loadedFromDevice: false, refusedCode: null, saveFailed: false };
 	const listeners = new Set<() => void>();
-	const notify = () => listeners.forEach((listener) => listener());
+	let storedPending = state.pending;
+	const notify = () => {
+		if (state.pending !== storedPending) {
+			storedPending = state.pending;
+			pendingCount.write(state.pending);
+		}
+		listeners.forEach((listener) => listener());
+	};
 
 	const local = new IndexeddbPersistence(`asset-atlas:${mapId}`, doc);
 	local.whenSynced.then(() => {
@@ -131,6 +170,28 @@ export function connectMap(options: {
 	};
 	doc.on('update', onUpdate);
 
+	// Hearing the echo is all it is for: y-websocket notes the time of every message.
+	provider.messageHandlers[MESSAGE_KEEPALIVE] = () => {};
+	let lastKeepalive = 0;
+	const watchdog = setInterval(() => {
+		const ws = provider.ws;
+		if (!provider.wsconnected || !ws || ws.readyState !== ws.OPEN) return;
+		const now = Date.now();
+		const quiet = now - provider.wsLastMessageReceived;
+		if (quiet > SILENCE_LIMIT_MS) {
+			// A socket that went silent (Wi-Fi dropped without telling the browser). Say so
+			// now; y-websocket's own check then closes it and keeps trying to reconnect.
+			if (state.status !== 'offline' && state.status !== 'refused') {
+				state.status = 'offline';
+				notify();
+			}
+			provider.wsLastMessageReceived = 0;
+		} else if (quiet > KEEPALIVE_AFTER_MS && now - lastKeepalive > KEEPALIVE_AFTER_MS) {
+			lastKeepalive = now;
+			ws.send(KEEPALIVE_FRAME);
+		}
+	}, 1000);
+
 	// A phone that loses Wi-Fi says so at once; without this the socket looks open until
 	// y-websocket's 30 s silence timeout, and the status would claim "live" meanwhile.
 	const goOffline = () => {
@@ -175,6 +236,7 @@ export function connectMap(options: {
 			await local.clearData();
 		},
 		destroy() {
+			clearInterval(watchdog);
 			globalThis.removeEventListener?.('offline', goOffline);
 			globalThis.removeEventListener?.('online', goOnline);
 			doc.off('update', onUpdate);
