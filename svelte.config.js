@@ -7,6 +7,9 @@ const config = {
 	kit: {
 		// server/index.ts wraps the generated handler, so the adapter's own entry is unused.
 		adapter: adapter({ out: 'build', precompress: true }),
+		// Absolute asset paths: the service worker answers any page with one cached shell
+		// when offline, and a shell with ./ paths only works at the depth it was made for.
+		paths: { relative: false },
 		csp: {
 			mode: 'hash',
 			directives: {
