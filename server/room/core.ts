@@ -214,9 +214,12 @@ export class RoomCore<P extends Peer = Peer> {
 		return Y.encodeStateAsUpdate(this.doc);
 	}
 
-	/** The log was compacted into one row of this many bytes. */
-	compacted(bytes: number): void {
-		this.storedBytes = bytes;
+	/**
+	 * Compaction merged stored rows and saved this many bytes. Subtracting (rather than
+	 * taking the log's new total) keeps updates applied here but still being written.
+	 */
+	compacted(savedBytes: number): void {
+		this.storedBytes = Math.max(0, this.storedBytes - savedBytes);
 	}
 
 	join(peer: P): Effects<P> {

@@ -48,10 +48,12 @@ export class DurableLog {
 
 	/**
 	 * Merges every row so far into one (the journal is untouched), off the event loop.
-	 * Rows appended meanwhile stay after it. Resolves with the merged row's size.
+	 * Rows appended meanwhile stay after it. Resolves with the merged rows' size and how
+	 * many bytes the merge saved: the room subtracts those from its own count, which also
+	 * holds appends still being written (so they are never forgotten).
 	 */
-	async compact(): Promise<number> {
-		if (this.rowCount <= this.compactedRows) return this.bytes;
+	async compact(): Promise<{ mergedBytes: number; savedBytes: number }> {
+		if (this.rowCount <= this.compactedRows) return { mergedBytes: this.bytes, savedBytes: 0 };
 		const upTo = this.lastSeq;
 		const rowsBefore = this.rowCount;
 		const bytesBefore = this.bytes;
@@ -60,7 +62,7 @@ export class DurableLog {
 		this.compactedRows = merged.rows;
 		this.rowCount = merged.rows + (this.rowCount - rowsBefore);
 		this.bytes = merged.bytes + (this.bytes - bytesBefore);
-		return merged.bytes;
+		return { mergedBytes: merged.bytes, savedBytes: Math.max(0, bytesBefore - merged.bytes) };
 	}
 
 	/** Rows the last compaction left (a state is stored as several quick-to-apply rows). */

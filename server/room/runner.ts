@@ -75,6 +75,11 @@ const MAX_BATCH = 256;
  * their turn: 256 messages that each cost 45 ms would otherwise hold the event loop 11 s.
  */
 const MAX_BATCH_MS = 25;
+/**
+ * Bytes of writes one batch may merge: its merged broadcast must fit every socket's send
+ * queue (sync-server.ts), or everyone in the room would be dropped at once.
+ */
+const MAX_BATCH_WRITE_BYTES = 8 * 1024 * 1024;
 /** A socket with more than this queued misses presence ticks and gets the latest state later. */
 const PRESENCE_BACKLOG_BYTES = 512 * 1024;
 
@@ -239,11 +244,14 @@ export class RoomRunner {
 		const batch = this.tasks.splice(0, MAX_BATCH);
 		const effects: Effects<Connection> = { send: [], close: [], write: null, log: [] };
 		const writes: WriteBatch[] = [];
+		/** Who made each write, to charge them for the commit. */
+		const writers: Connection[] = [];
+		let writeBytes = 0;
 		let final: Task | null = null;
 		let index = 0;
 		const batchStart = performance.now();
 		while (index < batch.length) {
-			if (index > 0 && performance.now() - batchStart > MAX_BATCH_MS) break;
+			if (index > 0 && (performance.now() - batchStart > MAX_BATCH_MS || writeBytes > MAX_BATCH_WRITE_BYTES)) break;
 			const task = batch[index++];
 			const done = this.options.onTiming && task.kind === 'message' ? timed(this.options.onTiming, 'message') : null;
 			const started = performance.now();
@@ -253,7 +261,11 @@ export class RoomRunner {
 			if (step) {
 				effects.send.push(...step.send);
 				effects.log.push(...step.log);
-				if (step.write) writes.push(step.write);
+				if (step.write) {
+					writes.push(step.write);
+					writeBytes += step.write.update?.byteLength ?? 0;
+					if (task.kind === 'message') writers.push(task.conn);
+				}
 				// Closing at once (a refused write, a malformed frame) sends nothing the disk lacks.
 				for (const { peer, code, reason } of step.close) peer.close(code, reason);
 			}
@@ -266,8 +278,14 @@ export class RoomRunner {
 		for (const line of effects.log) this.logLine(line.level, line.message);
 
 		const done = this.options.onTiming ? timed(this.options.onTiming, 'commit') : null;
+		const commitStarted = performance.now();
 		const committed = await this.commit(writes);
 		done?.();
+		// A commit holds the event loop too (a 20 MiB write took 136 ms): the writers pay for it, shared out.
+		if (writers.length > 0) {
+			const share = (performance.now() - commitStarted) / writers.length;
+			for (const writer of writers) writer.charge?.(share);
+		}
 		if (committed === false) return;
 		this.send(coalesceUpdates(effects.send, committed));
 		this.compactInBackground();
@@ -415,9 +433,9 @@ export class RoomRunner {
 
 	private async compact(): Promise<void> {
 		try {
-			const merged = await this.log.compact();
-			this.core?.compacted(this.log.storedBytes);
-			this.lastCompactedBytes = merged;
+			const { mergedBytes, savedBytes } = await this.log.compact();
+			this.core?.compacted(savedBytes);
+			this.lastCompactedBytes = mergedBytes;
 		} catch (error) {
 			// The log is still complete, so this costs disk space, not data.
 			this.options.logger.error(`map ${this.mapId}: compaction failed: ${describe(error)}`);

@@ -27,6 +27,8 @@ export interface UpdateLimits {
 	values: number;
 	/** Nesting of arrays and objects inside one value. */
 	depth: number;
+	/** Bytes of one string, buffer or JSON text inside the update. */
+	valueBytes: number;
 }
 
 /**
@@ -40,7 +42,22 @@ export interface UpdateLimits {
  * thousand (coordinates are values). Depth: our deepest value is a polygon's coordinates,
  * four levels down.
  */
-export const UPDATE_LIMITS: UpdateLimits = { structs: 50_000, deleteRanges: 100_000, values: 1_000_000, depth: 32 };
+export const UPDATE_LIMITS: UpdateLimits = { structs: 50_000, deleteRanges: 100_000, values: 250_000, depth: 32, valueBytes: 512 * 1024 };
+
+/**
+ * JSON text (legacy ContentJSON, embeds, formats) is parsed by Yjs when it decodes the
+ * update, and `[{},{},…]` becomes millions of objects: 23 MB of it held the event loop for
+ * 4.6 s. Counting its structural bytes is a cheap, generous bound on what parsing builds
+ * (commas inside strings count too, which only errs towards refusing).
+ */
+function jsonValueCount(bytes: Uint8Array): number {
+	let count = 1;
+	for (let i = 0; i < bytes.length; i++) {
+		const byte = bytes[i];
+		if (byte === 0x2c || byte === 0x5b || byte === 0x7b) count++; // , [ {
+	}
+	return count;
+}
 
 /** Within what Yjs can decode, but more than one update may hold here. */
 export class UpdateTooLarge extends Error {}
@@ -58,7 +75,14 @@ export function measureUpdate(update: Uint8Array, limits: UpdateLimits = UPDATE_
 	const shape: UpdateShape = { structs: 0, deleteRanges: 0, values: 0 };
 	const uint = () => decoding.readVarUint(decoder);
 	// readVarString is readVarUint8Array plus a UTF-8 decode; the length rules are the same.
-	const skipBytes = () => void decoding.readVarUint8Array(decoder);
+	// Subarrays only: nothing is copied.
+	const readBytes = () => {
+		const bytes = decoding.readVarUint8Array(decoder);
+		if (bytes.byteLength > limits.valueBytes) throw new UpdateTooLarge(`a value of more than ${limits.valueBytes} bytes`);
+		return bytes;
+	};
+	const skipBytes = () => void readBytes();
+	const skipJson = () => addValues(jsonValueCount(readBytes()));
 	const addValues = (count: number) => {
 		shape.values += count;
 		if (shape.values > limits.values) throw new UpdateTooLarge(`more than ${limits.values} values`);
@@ -121,7 +145,7 @@ export function measureUpdate(update: Uint8Array, limits: UpdateLimits = UPDATE_
 				// ContentJSON: count, then JSON strings
 				const count = uint();
 				addValues(count);
-				for (let i = 0; i < count; i++) skipBytes();
+				for (let i = 0; i < count; i++) skipJson();
 				return;
 			}
 			case 3: // ContentBinary
@@ -129,13 +153,11 @@ export function measureUpdate(update: Uint8Array, limits: UpdateLimits = UPDATE_
 				skipBytes();
 				return;
 			case 5: // ContentEmbed: JSON
-				addValues(1);
-				skipBytes();
+				skipJson();
 				return;
 			case 6: // ContentFormat: key, JSON
-				addValues(1);
 				skipBytes();
-				skipBytes();
+				skipJson();
 				return;
 			case 7: {
 				// ContentType: type ref; XmlElement (3) and XmlHook (5) carry a name

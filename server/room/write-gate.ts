@@ -169,13 +169,13 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, context: GateContext
 		if (error instanceof UpdateTooLarge) return { kind: 'too-large', reason: `update too large: ${error.message}` };
 		return { kind: 'malformed', reason: `undecodable update: ${describe(error)}` };
 	}
+	const readOnly = context.role === 'viewer' ? 'viewers are read-only' : context.role === 'editor' && context.locked ? 'map is locked' : null;
 	let decoded: Decoded;
 	try {
 		decoded = Y.decodeUpdate(update) as unknown as Decoded;
 	} catch (error) {
 		return { kind: 'malformed', reason: `undecodable update: ${describe(error)}` };
 	}
-	const readOnly = context.role === 'viewer' ? 'viewers are read-only' : context.role === 'editor' && context.locked ? 'map is locked' : null;
 	try {
 		const replay = new EffectReplay(doc, decoded);
 		if (readOnly) {

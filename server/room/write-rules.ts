@@ -51,6 +51,13 @@ export function quote(name: string | null): string {
 /** Why `context` may not make `change`, or null if it may. */
 export function refusalFor(context: WriteContext, change: Change): string | null {
 	if (context.role === 'viewer') return 'viewers are read-only';
+	// Fields hold plain values (DESIGN.md); a Yjs type inside one is refused for every role,
+	// facilitators too (anyone can make a map and be its facilitator). A nested type lets a
+	// tiny update stand for a large value (the journal records the whole field each time)
+	// and costs the server many times its stored size in memory.
+	if (change.parent !== null && change.parent.length > (ENTRY_ROOTS.has(change.parent[0] ?? '') ? 2 : 1)) {
+		return 'fields hold plain values, not nested types';
+	}
 	if (context.role === 'facilitator') return null;
 	if (context.locked) return 'map is locked';
 	return editorRefusal(change);

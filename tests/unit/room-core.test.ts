@@ -166,11 +166,14 @@ const ROLE: Record<Actor, Role> = {
 	'facilitator on a locked map': 'facilitator'
 };
 
-const EDITOR_MAY: ChangeName[] = ['asset name', 'asset field delete', 'soft delete (deletedAt)', 'nested value in a field', 'new asset', 'new goal'];
+const EDITOR_MAY: ChangeName[] = ['asset name', 'asset field delete', 'soft delete (deletedAt)', 'new asset', 'new goal'];
 const NO_OPS: ChangeName[] = ['nothing (empty update)', 'nothing (the server’s own state sent back)'];
 const MALFORMED: ChangeName[] = ['subdocument in a field', 'one client in two groups (Yjs would park the second as pending)'];
-/** Refused for every role: written under another device's id, or building on what the server lacks. */
-const NOBODY: ChangeName[] = ['missing dependency', 'GC range over another device’s next clocks'];
+/**
+ * Refused for every role: written under another device's id, building on what the server
+ * lacks, or a Yjs type inside a field (fields hold plain values; see write-rules.ts).
+ */
+const NOBODY: ChangeName[] = ['missing dependency', 'GC range over another device’s next clocks', 'nested value in a field'];
 
 function expected(actor: Actor, change: ChangeName): 'applied' | 'no-op' | number {
 	if (NO_OPS.includes(change)) return 'no-op';

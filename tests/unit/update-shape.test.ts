@@ -111,7 +111,33 @@ describe('measureUpdate', () => {
 		encoding.writeVarUint(encoder, 0);
 		const update = encoding.toUint8Array(encoder);
 		expect(decoded(update)).toEqual({ structs: 1, deleteRanges: 0 });
-		expect(measureUpdate(update)).toEqual({ structs: 1, deleteRanges: 0, values: 2 });
+		// Two JSON texts, each counted by its structure: '{"a":1}' as 2 values, 'undefined' as 1.
+		expect(measureUpdate(update)).toEqual({ structs: 1, deleteRanges: 0, values: 5 });
+	});
+
+	it('refuses a JSON bomb and an oversized value before anything parses them', () => {
+		const legacyJson = (text: string) => {
+			const encoder = encoding.createEncoder();
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarUint(encoder, 9);
+			encoding.writeVarUint(encoder, 0);
+			encoding.writeUint8(encoder, 2 | 0x20);
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarString(encoder, 'assets');
+			encoding.writeVarString(encoder, 'k');
+			encoding.writeVarUint(encoder, 1);
+			encoding.writeVarString(encoder, text);
+			encoding.writeVarUint(encoder, 0);
+			return encoding.toUint8Array(encoder);
+		};
+		// 400 KB of `{},` is 133,334 objects to Yjs's JSON.parse: within one value's bytes, over the values bound.
+		const bomb = `[${'{},'.repeat(133_333)}{}]`;
+		expect(() => measureUpdate(legacyJson(bomb), { ...UPDATE_LIMITS, values: 100_000 })).toThrow(UpdateTooLarge);
+		expect(() => measureUpdate(legacyJson(`"${'x'.repeat(600 * 1024)}"`))).toThrow(/a value of more than/);
+		const doc = new Y.Doc();
+		doc.getMap('assets').set('k', 'x'.repeat(600 * 1024));
+		expect(() => measureUpdate(Y.encodeStateAsUpdate(doc))).toThrow(/a value of more than/);
 	});
 
 	it('never refuses what Yjs reads: 20,000 mutated updates', () => {
@@ -132,7 +158,7 @@ describe('measureUpdate', () => {
 			readable++;
 			let shape: ReturnType<typeof measureUpdate> | Error;
 			try {
-				shape = measureUpdate(update, { structs: Infinity, deleteRanges: Infinity, values: Infinity, depth: Infinity });
+				shape = measureUpdate(update, { structs: Infinity, deleteRanges: Infinity, values: Infinity, depth: Infinity, valueBytes: Infinity });
 			} catch (error) {
 				shape = error as Error;
 			}
