@@ -13,6 +13,7 @@ import { handleBasemap, isBasemapPath } from './basemap/basemap-http.ts';
 import { PackManager } from './basemap/packs.ts';
 import { JoinCodes, loadServerSecret } from './join-codes.ts';
 import { reachableAddresses } from './http/lan.ts';
+import { heapGauge, type MemoryGauge } from './memory.ts';
 import { FailureLimiter, KeyedRate, MAP_CREATION_BURST } from './limits.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
@@ -43,6 +44,8 @@ export interface AtlasServerOptions {
 	onTiming?: Timing;
 	/** How the basemap proxy reaches its upstream (tests count or break requests). */
 	basemapFetch?: typeof fetch;
+	/** Whether the heap is near its limit (server/memory.ts; tests pass their own). */
+	memory?: MemoryGauge;
 }
 
 const USER_AGENT = 'AssetAtlas/0.1 (self-hosted community asset mapping server; basemap proxy for workshop participants)';
@@ -70,6 +73,7 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 	const ownsStore = options.store === undefined;
 	const store = options.store ?? createSqliteStore(config.dataDir);
 	const logger = options.logger ?? console;
+	const memory = options.memory ?? heapGauge();
 	const storageFull = () => config.maxStoredBytes !== null && store.storedBytes() >= config.maxStoredBytes;
 	const rooms = new RoomRegistry({
 		store,
@@ -77,6 +81,7 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		compactThreshold: options.compactThreshold,
 		maxDocBytes: options.maxDocBytes ?? config.maxMapBytes,
 		storageFull,
+		memoryTight: () => memory.tight(),
 		presenceTickMs: options.presenceTickMs,
 		unloadGraceMs: options.unloadGraceMs,
 		onTiming: options.onTiming

@@ -135,7 +135,7 @@ function parseHeaderName(raw: string | undefined): string | null {
 	return raw.toLowerCase();
 }
 
-export const DEFAULT_MAX_MAP_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_MAP_BYTES = 16 * 1024 * 1024;
 
 export function loadConfig(env: Env): AtlasConfig {
 	const publicOrigin = nonEmpty(env, 'PUBLIC_ORIGIN');

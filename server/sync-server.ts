@@ -20,22 +20,25 @@ import { isAllowedOrigin } from './origin.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { deviceIdFor } from './room/client-ids.ts';
 import type { Identity } from './room/core.ts';
-import type { KeyedConnection, RoomRegistry } from './room/registry.ts';
+import { RoomsBusy, type KeyedConnection, type RoomRegistry } from './room/registry.ts';
 import type { Logger } from './room/runner.ts';
 
 /**
- * Measured: the first sync of a 10,000-asset map shaped like shared/DESIGN.md encodes to
- * 6,114,351 bytes (bench/fixtures.ts, one Y.encodeStateAsUpdate). About 4x that leaves
- * room for long descriptions and edit history while staying far below ws's 100 MiB default.
+ * The largest frame a client may send. Measured: the first sync of a 10,000-asset map
+ * shaped like shared/DESIGN.md encodes to 6,114,351 bytes (bench/fixtures.ts), and a client
+ * sends the server only what it lacks. Each inbound byte can cost the server tens of bytes
+ * while it is judged and applied, so this stays near the largest real update.
  */
-export const MAX_PAYLOAD_BYTES = 24 * 1024 * 1024;
+export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 
 /**
- * A socket may have at most this much queued: room for the largest frame plus some. A
- * client that asks for the whole map again and again without reading is closed (1013)
- * instead of holding a copy per request in the server's memory.
+ * A socket may have at most this much queued: the whole map once (a first sync, up to the
+ * map cap plus the merged updates since) and some. A client that asks for the whole map
+ * again and again without reading is dropped instead of holding a copy per request.
  */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+export function maxBufferedBytes(maxMapBytes: number): number {
+	return Math.max(32 * 1024 * 1024, Math.ceil(1.5 * maxMapBytes) + 4 * 1024 * 1024);
+}
 /** All sockets together; past it, the ones with the most queued are closed first. */
 export const MAX_TOTAL_BUFFERED_BYTES = 512 * 1024 * 1024;
 const BUFFER_SWEEP_MS = 1000;
@@ -93,7 +96,8 @@ class SocketConnection implements KeyedConnection {
 		readonly identity: Identity,
 		readonly mapId: string,
 		/** The generation of the role's key this socket authenticated with. */
-		readonly keyGeneration: number
+		readonly keyGeneration: number,
+		private readonly sendCap: number
 	) {}
 
 	charge(ms: number): void {
@@ -106,7 +110,7 @@ class SocketConnection implements KeyedConnection {
 
 	send(message: Uint8Array): void {
 		if (this.ws.readyState !== this.ws.OPEN) return;
-		if (this.ws.bufferedAmount + message.byteLength > MAX_BUFFERED_BYTES) {
+		if (this.ws.bufferedAmount + message.byteLength > this.sendCap) {
 			// It is not reading, so it would not read a close frame either: drop the socket and
 			// what is queued for it now. A stock client reconnects (1006) and syncs afresh.
 			this.ws.terminate();
@@ -169,6 +173,7 @@ export interface SyncServerContext {
 
 export function createSyncServer(ctx: SyncServerContext) {
 	const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
+	const sendCap = maxBufferedBytes(ctx.config.maxMapBytes);
 	// Like every other response (server/http/security-headers.ts).
 	wss.on('headers', (headers) => headers.push('Referrer-Policy: no-referrer'));
 	let closing = false;
@@ -202,18 +207,27 @@ export function createSyncServer(ctx: SyncServerContext) {
 	}
 
 	function attach(ws: WebSocket, mapId: string, role: Role, identity: Identity, generation: number, address: string): void {
-		const conn = new SocketConnection(ws, role, identity, mapId, generation);
+		const conn = new SocketConnection(ws, role, identity, mapId, generation, sendCap);
 		// The key may have been replaced while we looked it up.
 		if (ctx.rooms.isRevoked(mapId, role, generation)) {
 			ws.on('error', () => {});
 			ws.close(CLOSE.unauthorized, 'key replaced');
 			return;
 		}
+		let room: ReturnType<RoomRegistry['join']>;
+		try {
+			room = ctx.rooms.join(mapId, conn);
+		} catch (error) {
+			if (!(error instanceof RoomsBusy)) throw error;
+			// 1013 (try again later) invites the stock client to reconnect with its backoff.
+			ws.on('error', () => {});
+			ws.close(CLOSE.tryAgainLater, 'server busy; try again shortly');
+			return;
+		}
 		const keyId = `${mapId}:${role}:${generation}`;
 		perAddress.add(address);
 		perKey.add(keyId);
 		heartbeat.add(ws);
-		const room = ctx.rooms.join(mapId, conn);
 		const bucket = new TokenBucket(ctx.messageBudget?.rate, ctx.messageBudget?.burst);
 		const backlog: Uint8Array[] = [];
 		let throttledSince = 0;

@@ -81,7 +81,18 @@ export interface CoreOptions {
 	deferLoad?: boolean;
 	/** Whether all maps together have reached the server's storage cap (then writes get 4413). */
 	storageFull?: () => boolean;
+	/** Whether the process is near its heap limit (server/memory.ts; then writes get 4429). */
+	memoryTight?: () => boolean;
 }
+
+/**
+ * A full map must still be tended: the facilitator hides or deletes what filled it (a few
+ * hundred bytes each). Facilitator updates up to FACILITATOR_SMALL_BYTES pass the map's cap
+ * by at most FACILITATOR_RESERVE_BYTES (a hard bound: it is counted in stored bytes), and
+ * pass a full server or a tight heap up to that many bytes per room load.
+ */
+export const FACILITATOR_SMALL_BYTES = 16 * 1024;
+export const FACILITATOR_RESERVE_BYTES = 1024 * 1024;
 
 export interface LoadedRoom {
 	/** The stored log, oldest first. */
@@ -134,6 +145,8 @@ export class RoomCore<P extends Peer = Peer> {
 	private readonly presence = new PresenceGate<P>();
 	/** Bytes of stored rows since the last compaction (the size cap counts these). */
 	private storedBytes: number;
+	/** Facilitator bytes accepted past a full server or tight heap since this room loaded. */
+	private reserveUsed = 0;
 	/** The doc's own account of what the last apply changed (the 'update' event). */
 	private delta: Uint8Array | null = null;
 	/** The stored rows, while some are not applied yet (see finishLoading). */
@@ -376,8 +389,16 @@ export class RoomCore<P extends Peer = Peer> {
 				break;
 		}
 		if (!verdict.writes) return;
-		if (this.options.storageFull?.()) return refuse(CLOSE.tooLarge, 'warn', 'server storage full');
-		if (this.storedBytes + update.byteLength > this.options.maxDocBytes) {
+		const tending = peer.role === 'facilitator' && update.byteLength <= FACILITATOR_SMALL_BYTES;
+		const overGlobal = this.options.storageFull?.() ? 'server storage full' : this.options.memoryTight?.() ? 'server memory tight' : null;
+		if (overGlobal !== null) {
+			if (!tending || this.reserveUsed + update.byteLength > FACILITATOR_RESERVE_BYTES) {
+				return refuse(overGlobal === 'server storage full' ? CLOSE.tooLarge : CLOSE.rateLimited, 'warn', overGlobal);
+			}
+			this.reserveUsed += update.byteLength;
+		}
+		const cap = this.options.maxDocBytes + (tending ? FACILITATOR_RESERVE_BYTES : 0);
+		if (this.storedBytes + update.byteLength > cap) {
 			return refuse(CLOSE.tooLarge, 'warn', `document too large (cap ${this.options.maxDocBytes} bytes)`);
 		}
 		this.delta = null;

@@ -33,7 +33,18 @@ interface State {
 	clock: number;
 	/** null: removed. */
 	state: Record<string, unknown> | null;
+	/** About what the state costs to relay (its JSON as received, plus the stamped identity). */
+	bytes: number;
 }
+
+/**
+ * Presence bytes one tick relays: a room of 500 people each moving (1 KiB states) would
+ * otherwise send every peer 500 KiB twelve times a second. Changes past it wait for the
+ * next tick, oldest first, so everyone's state still arrives, a little later.
+ */
+export const MAX_PRESENCE_TICK_BYTES = 64 * 1024;
+/** What a removal or the stamped name and affiliation add to a state. */
+const ENTRY_OVERHEAD_BYTES = 400;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -79,7 +90,7 @@ export class PresenceGate<P extends PresencePeer> {
 			if (stamped === undefined) continue;
 			const seen = this.states.get(entry.clientId)?.clock ?? -1;
 			if (entry.clock + holder.clockOffset <= seen) holder.clockOffset = seen + 1 - entry.clock;
-			this.states.set(entry.clientId, { clock: entry.clock + holder.clockOffset, state: stamped });
+			this.states.set(entry.clientId, { clock: entry.clock + holder.clockOffset, state: stamped, bytes: entry.json.byteLength + ENTRY_OVERHEAD_BYTES });
 			this.changed.add(entry.clientId);
 			// One entry per message counts; a client has only one own state.
 			return claimed;
@@ -112,7 +123,7 @@ export class PresenceGate<P extends PresencePeer> {
 		this.owners.delete(holder.own);
 		const previous = this.states.get(holder.own);
 		if (previous && previous.state !== null) {
-			this.states.set(holder.own, { clock: previous.clock + 1, state: null });
+			this.states.set(holder.own, { clock: previous.clock + 1, state: null, bytes: ENTRY_OVERHEAD_BYTES });
 			this.changed.add(holder.own);
 		}
 	}
@@ -123,14 +134,21 @@ export class PresenceGate<P extends PresencePeer> {
 		return entries.length > 0 ? encodePresence(entries) : null;
 	}
 
-	/** What changed since the last flush, latest state per client (removals included). */
-	flush(): Uint8Array | null {
+	/**
+	 * What changed since the last flush, latest state per client (removals included), up to
+	 * maxBytes; the rest stays for the next flush (a Set keeps first-changed order).
+	 */
+	flush(maxBytes = MAX_PRESENCE_TICK_BYTES): Uint8Array | null {
 		if (this.changed.size === 0) return null;
-		const entries = [...this.changed].map((clientId) => {
-			const { clock, state } = this.states.get(clientId)!;
-			return { clientId, clock, state };
-		});
-		this.changed.clear();
+		const entries: Array<{ clientId: number; clock: number; state: Record<string, unknown> | null }> = [];
+		let bytes = 0;
+		for (const clientId of this.changed) {
+			const { clock, state, bytes: cost } = this.states.get(clientId)!;
+			if (entries.length > 0 && bytes + cost > maxBytes) break;
+			entries.push({ clientId, clock, state });
+			bytes += cost;
+		}
+		for (const { clientId } of entries) this.changed.delete(clientId);
 		// Removed ids are kept only for their clock until they are relayed.
 		for (const { clientId, state } of entries) if (state === null && !this.owners.has(clientId)) this.trimRemoved(clientId);
 		return encodePresence(entries);

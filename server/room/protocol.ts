@@ -27,7 +27,7 @@ export const SYNC_STEP2 = 1;
 export const SYNC_UPDATE = 2;
 
 /** A presence state is a name, a color, a cursor: a few hundred bytes. */
-export const MAX_PRESENCE_STATE_BYTES = 4 * 1024;
+export const MAX_PRESENCE_STATE_BYTES = 1024;
 
 /**
  * One entry of a presence frame, its JSON not decoded yet: a stock y-websocket client

@@ -30,8 +30,12 @@ export interface RegistryOptions {
 	presenceTickMs?: number;
 	unloadGraceMs?: number;
 	storageFull?: () => boolean;
+	memoryTight?: () => boolean;
 	onTiming?: Timing;
 }
+
+/** A map could not be opened now (memory is tight); the client should try again later. */
+export class RoomsBusy extends Error {}
 
 export class RoomRegistry {
 	private readonly rooms = new Map<string, RoomRunner>();
@@ -48,6 +52,7 @@ export class RoomRegistry {
 			presenceTickMs: options.presenceTickMs ?? DEFAULT_PRESENCE_TICK_MS,
 			unloadGraceMs: options.unloadGraceMs ?? DEFAULT_UNLOAD_GRACE_MS,
 			storageFull: options.storageFull,
+			memoryTight: options.memoryTight,
 			onTiming: options.onTiming
 		};
 	}
@@ -71,9 +76,18 @@ export class RoomRegistry {
 		return latest !== undefined && latest[role] > generation;
 	}
 
+	/**
+	 * Joins the map's room, loading it if needed. With memory tight, a map not already
+	 * loaded is not loaded (RoomsBusy) and empty rooms unload at once, so the maps in use
+	 * keep working instead of the process running out of heap.
+	 */
 	join(mapId: string, conn: KeyedConnection): RoomRunner {
 		let room = this.rooms.get(mapId);
 		if (!room || !room.isUsable) {
+			if (this.options.memoryTight?.()) {
+				for (const other of this.rooms.values()) other.unloadNowIfIdle();
+				throw new RoomsBusy('server memory is tight');
+			}
 			room = new RoomRunner(mapId, this.options, (gone) => {
 				if (this.rooms.get(mapId) === gone) this.rooms.delete(mapId);
 			});

@@ -54,16 +54,20 @@ export interface RunnerOptions {
 	unloadGraceMs: number;
 	/** Whether all maps together have reached the server's storage cap. */
 	storageFull?: () => boolean;
+	/** Whether the process is near its heap limit (server/memory.ts). */
+	memoryTight?: () => boolean;
 	onTiming?: Timing;
 	now?: () => number;
 }
 
 export const DEFAULT_COMPACT_THRESHOLD = 500;
 /**
- * A 10,000-asset map encodes to ~6 MB (bench/fixtures.ts); 64 MiB of stored updates is
- * ten times that plus history. Counted as bytes stored since the last compaction.
+ * A 10,000-asset map encodes to ~6 MB (bench/fixtures.ts); 16 MiB of stored updates is
+ * more than twice that plus history. Counted as bytes stored since the last compaction.
+ * (64 MiB let four maps filled by one person hold 3.5 GB of heap: a loaded Yjs document
+ * costs many times its encoded size.)
  */
-export const DEFAULT_MAX_DOC_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024;
 /** Presence relayed 12 times a second: smooth enough for cursors, cheap at 500 people. */
 export const DEFAULT_PRESENCE_TICK_MS = 80;
 /** A phone flapping on Wi-Fi comes back within this and finds its map still loaded. */
@@ -202,7 +206,7 @@ export class RoomRunner {
 	private async load(): Promise<boolean> {
 		try {
 			const loaded = await this.log.load();
-			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes, storageFull: this.options.storageFull, deferLoad: true });
+			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes, storageFull: this.options.storageFull, memoryTight: this.options.memoryTight, deferLoad: true });
 			if (this.state === 'loading') this.state = 'open';
 			return true;
 		} catch (error) {
@@ -391,6 +395,14 @@ export class RoomRunner {
 			this.presenceTimer = null;
 			this.enqueue({ kind: 'presence' });
 		}, this.options.presenceTickMs);
+	}
+
+	/** Memory is tight: an empty room unloads now instead of after its grace period. */
+	unloadNowIfIdle(): void {
+		if (this.connections.size > 0 || this.state !== 'open' || !this.unloadTimer) return;
+		clearTimeout(this.unloadTimer);
+		this.unloadTimer = null;
+		this.enqueue({ kind: 'unload' });
 	}
 
 	private scheduleUnload(): void {

@@ -127,11 +127,11 @@ describe('one abusive client cannot stall the server', () => {
 		await Promise.all(sockets.map(opened));
 		const seen = await bystander(async () => {
 			for (let round = 1; round <= 10; round++) {
-				for (const [i, ws] of sockets.entries()) ws.send(awarenessFrame([{ clientId: 10_000 + i, clock: round, state: { user: { name: `Flood ${i}` }, pad: 'x'.repeat(3000) } }]));
+				for (const [i, ws] of sockets.entries()) ws.send(awarenessFrame([{ clientId: 10_000 + i, clock: round, state: { user: { name: `Flood ${i}` }, pad: 'x'.repeat(900) } }]));
 				await new Promise((resolve) => setTimeout(resolve, 500));
 			}
 		});
-		report('presence flood (300 sockets × 2/s, 3 kB states, 5 s)', seen);
+		report('presence flood (300 sockets × 2/s, 1 kB states, 5 s)', seen);
 		for (const ws of sockets) ws.terminate();
 	});
 

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
 			mapCreation: 'open',
 			createToken: null,
 			mapCreationsPerHour: 60,
-			maxMapBytes: 64 * 1024 * 1024,
+			maxMapBytes: 16 * 1024 * 1024,
 			maxStoredBytes: null,
 			maxSocketsPerAddress: 200,
 			maxSocketsPerKey: 500

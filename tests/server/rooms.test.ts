@@ -178,4 +178,30 @@ describe('rooms', () => {
 		for (const row of await store.loadUpdates(map.id)) Y.applyUpdate(disk, row.data);
 		expect(disk.getMap('assets').size).toBe(10);
 	});
+
+	it('with the heap near its limit, a map not yet open is not loaded (1013, try again) while open maps go on', async () => {
+		let tight = false;
+		app = await startInProcess({}, { store: createMemoryStore(), unloadGraceMs: 60_000, memory: { tight: () => tight } });
+		const open = await createMap(app.url);
+		const other = await createMap(app.url);
+		const writer = client(open.id, open.keys.editor);
+		const idle = await createMap(app.url);
+		const visitor = client(idle.id, idle.keys.editor);
+		await Promise.all([writer.synced, visitor.synced]);
+		visitor.destroy();
+		await pollUntil(() => app!.atlas.rooms.room(idle.id)?.connectionCount === 0, 'the idle room emptied');
+
+		tight = true;
+		const refused = openSocket(app.syncUrl, other.id, other.keys.editor);
+		expect(await waitForClose(refused)).toEqual({ code: 1013, reason: 'server busy; try again shortly' });
+		// Empty rooms are let go at once, not after their grace period.
+		await pollUntil(() => !app!.atlas.rooms.has(idle.id), 'the idle room unloaded');
+		// The open map still syncs reads.
+		const reader = client(open.id, open.keys.viewer);
+		await reader.synced;
+
+		tight = false;
+		const welcome = client(other.id, other.keys.editor);
+		await welcome.synced;
+	});
 });

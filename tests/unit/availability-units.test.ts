@@ -3,6 +3,8 @@
  * the room's grace period before it unloads, rates per address, and how an address is
  * read behind a proxy.
  */
+import type { getHeapStatistics } from 'node:v8';
+import { heapGauge } from '../../server/memory.ts';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
@@ -140,5 +142,20 @@ describe('client address', () => {
 		expect(addressBucket('2001:db8::1')).toBe('2001:db8:0:0::/64');
 		expect(addressBucket('::ffff:192.0.2.7')).toBe('192.0.2.7');
 		expect(addressBucket('192.0.2.7')).toBe('192.0.2.7');
+	});
+});
+
+describe('heap gauge', () => {
+	it('is tight past the ratio of the heap limit, read at most every 250 ms', () => {
+		let used = 50;
+		let reads = 0;
+		let clock = 0;
+		const gauge = heapGauge(0.7, () => (reads++, { used_heap_size: used, heap_size_limit: 100 }) as ReturnType<typeof getHeapStatistics>, () => clock);
+		expect(gauge.tight()).toBe(false);
+		used = 71;
+		expect(gauge.tight()).toBe(false);
+		clock = 250;
+		expect(gauge.tight()).toBe(true);
+		expect(reads).toBe(2);
 	});
 });

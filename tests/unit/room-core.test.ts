@@ -15,7 +15,9 @@
 import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { RoomCore, type Effects, type Peer } from '../../server/room/core.ts';
+import { FACILITATOR_SMALL_BYTES, RoomCore, type CoreOptions, type Effects, type Peer } from '../../server/room/core.ts';
+import { MAX_PRESENCE_TICK_BYTES } from '../../server/room/presence-gate.ts';
+import { MAX_PRESENCE_STATE_BYTES } from '../../server/room/protocol.ts';
 import type { JournalRecord } from '../../server/room/journal.ts';
 import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
 import { CLOSE } from '../../src/lib/sync/close-codes.ts';
@@ -40,7 +42,7 @@ interface Seeded {
 }
 
 /** A map with three assets and a goal, written by the facilitator's device. */
-function seeded(locked = false): Seeded {
+function seeded(locked = false, options: Partial<CoreOptions> = {}): Seeded {
 	const doc = new Y.Doc();
 	doc.transact(() => {
 		const meta = doc.getMap('meta');
@@ -57,7 +59,7 @@ function seeded(locked = false): Seeded {
 		doc.getMap('goals').set('g0', goal);
 		goal.set('title', 'Youth programs');
 	});
-	const core = new RoomCore<TestPeer>('testmap000', { updates: [Y.encodeStateAsUpdate(doc)], owners: [{ client: doc.clientID, device: 'd:facilitator' }] }, { maxDocBytes: 64 * 1024 * 1024 });
+	const core = new RoomCore<TestPeer>('testmap000', { updates: [Y.encodeStateAsUpdate(doc)], owners: [{ client: doc.clientID, device: 'd:facilitator' }] }, { maxDocBytes: 64 * 1024 * 1024, ...options });
 	return { core, facilitatorClient: doc.clientID };
 }
 
@@ -366,6 +368,30 @@ describe('presence on the tick', () => {
 		expect(states.get(21)).toMatchObject({ n: 3, user: { name: 'Tab renamed' } });
 	});
 
+	it('relays at most a tick’s worth of bytes, the rest on the next ticks, oldest change first', () => {
+		const { core } = seeded();
+		const people = Array.from({ length: 200 }, (_, i) => peer('viewer', `d:p${i}`, `P${i}`));
+		for (const p of people) connect(core, p);
+		for (const [i, p] of people.entries()) core.receive(p, awarenessFrame([{ clientId: 1_000 + i, clock: 1, state: { pad: 'x'.repeat(900) } }]), NOW);
+		const seen: number[] = [];
+		let ticks = 0;
+		for (let data = core.flushPresence().send[0]?.data; data; data = core.flushPresence().send[0]?.data) {
+			ticks++;
+			expect(data.byteLength).toBeLessThanOrEqual(MAX_PRESENCE_TICK_BYTES);
+			seen.push(...readAwareness(data)!.keys());
+		}
+		expect(ticks).toBeGreaterThan(1);
+		expect(seen).toEqual(people.map((_, i) => 1_000 + i));
+	});
+
+	it('refuses a presence state over 1 KiB', () => {
+		const { core } = seeded();
+		const p = peer('viewer', 'd:big');
+		connect(core, p);
+		const frame = awarenessFrame([{ clientId: 77, clock: 1, state: { pad: 'x'.repeat(MAX_PRESENCE_STATE_BYTES) } }]);
+		expect(core.receive(p, frame, NOW).close.map((c) => c.code)).toEqual([CLOSE.tooLarge]);
+	});
+
 	it('refuses frames over the bounds before decoding them', () => {
 		const { core } = seeded();
 		const p = peer('viewer', 'd:p');
@@ -379,6 +405,42 @@ describe('presence on the tick', () => {
 		const q = peer('viewer', 'd:q');
 		connect(core, q);
 		expect(core.receive(q, awarenessFrame(Array.from({ length: 5_000 }, (_, i) => ({ clientId: i, clock: 1, state: {} }))), NOW).close.map((c) => c.code)).toEqual([CLOSE.tooLarge]);
+	});
+});
+
+describe('caps', () => {
+	const rename = (core: RoomCore<TestPeer>, who: TestPeer, clientId: number, name: string) => {
+		const doc = copyOf(core, clientId);
+		const known = Y.encodeStateVector(doc);
+		assetOf(doc, 'a1').set('name', name);
+		return core.receive(who, syncFrame('update', Y.encodeStateAsUpdate(doc, known)), NOW);
+	};
+
+	it('a full map still takes the facilitator’s small edits (hiding what filled it), up to a reserve', () => {
+		const { core } = seeded(false, { maxDocBytes: 1 });
+		const ana = peer('editor', 'd:ana', 'Ana');
+		const fac = peer('facilitator', 'd:fac', 'Fran');
+		connect(core, ana);
+		connect(core, fac);
+		expect(rename(core, ana, 501, 'more').close.map((c) => c.code)).toEqual([CLOSE.tooLarge]);
+		expect(rename(core, fac, 502, 'tended').close).toEqual([]);
+		expect(core.doc.getMap<Y.Map<unknown>>('assets').get('a1')!.get('name')).toBe('tended');
+		// A large facilitator update is not tending.
+		expect(rename(core, fac, 503, 'x'.repeat(FACILITATOR_SMALL_BYTES)).close.map((c) => c.code)).toEqual([CLOSE.tooLarge]);
+	});
+
+	it('with the heap near its limit, writes are refused (4429) but the facilitator can still tend the map', () => {
+		const { core } = seeded(false, { memoryTight: () => true });
+		const ana = peer('editor', 'd:ana', 'Ana');
+		const fac = peer('facilitator', 'd:fac', 'Fran');
+		connect(core, ana);
+		connect(core, fac);
+		expect(rename(core, ana, 601, 'more').close.map((c) => c.code)).toEqual([CLOSE.rateLimited]);
+		expect(rename(core, fac, 602, 'hidden for now').close).toEqual([]);
+		let refused = false;
+		// The reserve runs out: 1 MiB of 16 KiB edits at most.
+		for (let i = 0; i < 80 && !refused; i++) refused = rename(core, fac, 700 + i, 'y'.repeat(15_000) + i).close.length > 0;
+		expect(refused).toBe(true);
 	});
 });
 

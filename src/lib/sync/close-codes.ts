@@ -24,6 +24,8 @@ export const CLOSE = {
 	rateLimited: 4429,
 	/** The server could not save; nothing from that batch was sent to anyone. */
 	storageFailed: 4503,
+	/** The server could not open the map now (memory is tight); reconnect later. */
+	tryAgainLater: 1013,
 	/** Server restarting (shutdown). */
 	serverRestart: 1012
 } as const;
