@@ -273,6 +273,13 @@ async function rotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
 
 const MAX_HISTORY_LIMIT = 200;
 const DEFAULT_HISTORY_LIMIT = 50;
+/**
+ * A page ends early past this many bytes of fields (a record's values are capped at 64 KiB
+ * each, server/room/journal.ts), so
+ * anyone with a link asking for many pages at once cannot make the server build
+ * megabytes of JSON per request. The cursor still lets a reader go on.
+ */
+const MAX_HISTORY_PAGE_BYTES = 256 * 1024;
 
 /**
  * GET /api/maps/<id>/history?entry=&kind=&before=&limit= (any role): the journal, newest
@@ -298,7 +305,12 @@ async function history(ctx: ApiContext, req: IncomingMessage, res: ServerRespons
 		before: before === null ? undefined : Number(before),
 		limit: limit + 1
 	});
-	const page = rows.slice(0, limit);
+	let page = rows.slice(0, limit);
+	let bytes = 0;
+	const fits = page.findIndex((row) => (bytes += JSON.stringify(row.fields).length + 200) > MAX_HISTORY_PAGE_BYTES);
+	// At least one record per page, however large, so the cursor always moves on.
+	if (fits >= 0) page = page.slice(0, Math.max(1, fits));
+	const more = rows.length > page.length;
 	sendJson(res, 200, {
 		entries: page.map(({ at, role, name, affiliation, collection, entry: id, kind: what, fields }) => ({
 			at,
@@ -310,7 +322,7 @@ async function history(ctx: ApiContext, req: IncomingMessage, res: ServerRespons
 			kind: what,
 			fields
 		})),
-		next: rows.length > limit ? String(page[page.length - 1].seq) : null
+		next: more && page.length > 0 ? String(page[page.length - 1].seq) : null
 	});
 }
 

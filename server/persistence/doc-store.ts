@@ -109,7 +109,20 @@ export interface DocStore {
 	 */
 	compactStored(mapId: string, upToSeq: number): Promise<{ bytes: number; rows: number }>;
 	countUpdates(mapId: string): Promise<number>;
-	/** Bytes of update rows all maps hold now (for MAX_STORED_BYTES). */
+	/** Bytes of update rows and history all maps hold now (for MAX_STORED_BYTES). */
 	storedBytes(): number;
 	close(): Promise<void>;
+}
+
+/**
+ * The history of one map may hold this many bytes; past it the oldest records are
+ * dropped. Updates are compacted, the history is not: a few people overwriting a long
+ * description all afternoon would otherwise grow it without bound. 32 MiB is hundreds of
+ * thousands of ordinary edits.
+ */
+export const MAX_JOURNAL_BYTES_PER_MAP = 32 * 1024 * 1024;
+
+/** What one history record counts for (its JSON and text, plus the row's own overhead). */
+export function journalRecordBytes(entry: { name: string; collection: string; entry: string; kind: string; fieldsJson: string }): number {
+	return 48 + entry.name.length + entry.collection.length + entry.entry.length + entry.kind.length + entry.fieldsJson.length;
 }

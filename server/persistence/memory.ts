@@ -4,7 +4,9 @@ import { stateChunks } from './state-chunks.js';
 import type { ClientOwner } from '../room/client-ids.ts';
 import {
 	JoinCodeTakenError,
+	MAX_JOURNAL_BYTES_PER_MAP,
 	MapExistsError,
+	journalRecordBytes,
 	type DocStore,
 	type MapRecord,
 	type StoredJournalEntry,
@@ -20,7 +22,9 @@ function cloneRecord(record: MapRecord): MapRecord {
 	};
 }
 
-export function createMemoryStore(): DocStore {
+export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = {}): DocStore {
+	const maxJournalBytes = options.maxJournalBytesPerMap ?? MAX_JOURNAL_BYTES_PER_MAP;
+	const journalBytes = new Map<string, number>();
 	const maps = new Map<string, MapRecord>();
 	const logs = new Map<string, StoredUpdate[]>();
 	/** codeHash -> row, and mapId -> its codeHash. */
@@ -82,6 +86,14 @@ export function createMemoryStore(): DocStore {
 			for (const entry of extras.journal ?? []) {
 				journal.push({ ...structuredClone(entry), seq: (journal.at(-1)?.seq ?? 0) + 1 });
 			}
+			// The same cap as the SQLite store, counted the same way (doc-store.ts).
+			let bytes = (journalBytes.get(mapId) ?? 0) + (extras.journal ?? []).reduce((sum, record) => sum + recordBytes(record), 0);
+			if (bytes > maxJournalBytes) {
+				let drop = 0;
+				while (drop < journal.length && bytes > maxJournalBytes * 0.9) bytes -= recordBytes(journal[drop++]);
+				journal.splice(0, drop);
+			}
+			journalBytes.set(mapId, bytes);
 			return seq;
 		},
 		async addOwners(mapId, added) {
@@ -131,6 +143,7 @@ export function createMemoryStore(): DocStore {
 		storedBytes() {
 			let total = 0;
 			for (const log of logs.values()) for (const row of log) total += row.data.byteLength;
+			for (const bytes of journalBytes.values()) total += bytes;
 			return total;
 		},
 		async countUpdates(mapId) {
@@ -141,4 +154,8 @@ export function createMemoryStore(): DocStore {
 			closed = true;
 		}
 	};
+}
+
+function recordBytes(record: { name: string; collection: string; entry: string; kind: string; fields: unknown }): number {
+	return journalRecordBytes({ ...record, fieldsJson: JSON.stringify(record.fields) });
 }

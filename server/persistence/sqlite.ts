@@ -11,7 +11,9 @@ import type { ClientOwner } from '../room/client-ids.ts';
 import type { JournalCollection, JournalKind } from '../room/journal.ts';
 import {
 	JoinCodeTakenError,
+	MAX_JOURNAL_BYTES_PER_MAP,
 	MapExistsError,
+	journalRecordBytes,
 	type AppendExtras,
 	type DocStore,
 	type MapRecord,
@@ -129,6 +131,8 @@ export interface SqliteOptions {
 	 * this is short: a lock held longer is a failure to report, not to wait out.
 	 */
 	busyTimeoutMs?: number;
+	/** History bytes one map may hold before its oldest records go (doc-store.ts). */
+	maxJournalBytesPerMap?: number;
 }
 
 const toBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -173,7 +177,11 @@ class CompactorWorker {
 	}
 }
 
+/** journalRecordBytes (doc-store.ts) in SQL. */
+const JOURNAL_ROW_BYTES = '48 + length(name) + length(collection) + length(entry) + length(kind) + length(fields)';
+
 export function createSqliteStore(dataDir: string, options: SqliteOptions = {}): DocStore {
+	const maxJournalBytes = options.maxJournalBytesPerMap ?? MAX_JOURNAL_BYTES_PER_MAP;
 	mkdirSync(dataDir, { recursive: true });
 	const db = new Database(join(dataDir, SQLITE_FILE), { timeout: options.busyTimeoutMs ?? 1000 });
 	db.pragma('journal_mode = WAL');
@@ -229,11 +237,44 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		const row = insertUpdate.get(mapId, mapId, update);
 		if (!row) throw new Error('append returned no seq');
 		for (const { client, device } of extras.owners ?? []) insertOwner.run(mapId, client, device);
+		let journalAdded = 0;
 		for (const entry of extras.journal ?? []) {
-			insertJournal.run(mapId, mapId, entry.at, entry.role, entry.name, entry.affiliation, entry.collection, entry.entry, entry.kind, JSON.stringify(entry.fields));
+			const fieldsJson = JSON.stringify(entry.fields);
+			insertJournal.run(mapId, mapId, entry.at, entry.role, entry.name, entry.affiliation, entry.collection, entry.entry, entry.kind, fieldsJson);
+			journalAdded += journalRecordBytes({ ...entry, fieldsJson });
 		}
-		return row.seq;
+		if (journalAdded > 0) journalAdded -= trimJournal(mapId, journalAdded);
+		return { seq: row.seq, journalAdded };
 	});
+	/** History bytes per map, read from the table the first time a map writes. */
+	const journalBytesOf = new Map<string, number>();
+	const sumJournal = db.prepare<[string], { n: number }>(`SELECT COALESCE(SUM(${JOURNAL_ROW_BYTES}), 0) AS n FROM journal WHERE map_id = ?`);
+	const oldestJournal = db.prepare<[string], { seq: number; n: number }>(
+		`SELECT seq, ${JOURNAL_ROW_BYTES} AS n FROM journal WHERE map_id = ? ORDER BY seq LIMIT 500`
+	);
+	const deleteJournalUpTo = db.prepare<[string, number]>('DELETE FROM journal WHERE map_id = ? AND seq <= ?');
+	/** Counts `added` bytes of history for a map, drops its oldest past the cap; returns bytes dropped. */
+	const trimJournal = (mapId: string, added: number): number => {
+		let bytes = (journalBytesOf.get(mapId) ?? sumJournal.get(mapId)?.n ?? 0) + (journalBytesOf.has(mapId) ? added : 0);
+		let dropped = 0;
+		// Down to 90% of the cap, so trimming happens now and then, not on every write.
+		while (bytes > maxJournalBytes) {
+			const target = bytes - maxJournalBytes * 0.9;
+			let freed = 0;
+			let upTo = -1;
+			for (const row of oldestJournal.all(mapId)) {
+				if (freed >= target) break;
+				freed += row.n;
+				upTo = row.seq;
+			}
+			if (upTo < 0) break;
+			deleteJournalUpTo.run(mapId, upTo);
+			bytes -= freed;
+			dropped += freed;
+		}
+		journalBytesOf.set(mapId, bytes);
+		return dropped;
+	};
 	/**
 	 * Group commit: appends made in one turn of the event loop (every room that drained in
 	 * it) go into one transaction, so many maps written at once cost one fsync, not one each.
@@ -247,20 +288,27 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		reject(error: unknown): void;
 	}
 	let pendingAppends: PendingAppend[] = [];
-	const appendGroupTx = db.transaction((group: PendingAppend[]) => group.map((append) => appendTx(append.mapId, append.update, append.extras)));
+	const appendGroupTx = db.transaction((group: PendingAppend[]) => {
+		const results = group.map((append) => appendTx(append.mapId, append.update, append.extras));
+		return results;
+	});
 	const flushAppends = () => {
 		const group = pendingAppends;
 		pendingAppends = [];
-		let seqs: number[];
+		let results: Array<{ seq: number; journalAdded: number }>;
+		const journalBefore = new Map(journalBytesOf);
 		try {
-			seqs = appendGroupTx(group);
+			results = appendGroupTx(group);
 		} catch (error) {
+			// Rolled back: the history counts go back with it.
+			journalBytesOf.clear();
+			for (const [mapId, bytes] of journalBefore) journalBytesOf.set(mapId, bytes);
 			for (const append of group) append.reject(error);
 			return;
 		}
 		for (const [index, append] of group.entries()) {
-			totalBytes += append.update.byteLength;
-			append.resolve(seqs[index]);
+			totalBytes += append.update.byteLength + results[index].journalAdded;
+			append.resolve(results[index].seq);
 		}
 	};
 	let worker: CompactorWorker | null = null;
@@ -283,7 +331,9 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 	};
 
 	const bytesUpTo = db.prepare<[string, number], { n: number }>('SELECT COALESCE(SUM(length(data)), 0) AS n FROM doc_updates WHERE map_id = ? AND seq <= ?');
-	let totalBytes = (db.prepare('SELECT COALESCE(SUM(length(data)), 0) AS n FROM doc_updates').get() as { n: number }).n;
+	let totalBytes =
+		(db.prepare('SELECT COALESCE(SUM(length(data)), 0) AS n FROM doc_updates').get() as { n: number }).n +
+		(db.prepare(`SELECT COALESCE(SUM(${JOURNAL_ROW_BYTES}), 0) AS n FROM journal`).get() as { n: number }).n;
 	const compactTx = db.transaction((mapId: string, upToSeq: number, state: Buffer) => {
 		const removed = bytesUpTo.get(mapId, upToSeq)?.n ?? 0;
 		deleteUpTo.run(mapId, upToSeq);

@@ -9,7 +9,7 @@ import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } fro
 
 export interface StoreFactory {
 	/** A fresh, empty store. */
-	create(): Promise<{ store: DocStore; reopen?: () => Promise<DocStore> }>;
+	create(options?: { maxJournalBytesPerMap?: number }): Promise<{ store: DocStore; reopen?: () => Promise<DocStore> }>;
 }
 
 let counter = 0;
@@ -222,6 +222,48 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 				const again = await reopen();
 				expect((await again.readJournal(map.id, { limit: 10 })).map((e) => e.name)).toEqual(all.map((e) => e.name));
 				expect(await again.loadOwners(map.id)).toHaveLength(2);
+				await again.close();
+			} else await store.close();
+		});
+
+		it('counts history in its stored bytes and keeps each map’s history under its cap, newest first', async () => {
+			const cap = 8 * 1024;
+			const { store, reopen } = await factory.create({ maxJournalBytesPerMap: cap });
+			const map = record();
+			const other = record();
+			await store.createMap(map);
+			await store.createMap(other);
+			const note = (n: number) => ({
+				at: n,
+				role: 'editor' as const,
+				name: `Person ${n}`,
+				affiliation: null,
+				collection: 'assets' as const,
+				entry: 'a1',
+				kind: 'update' as const,
+				fields: { description: `edit ${n} `.padEnd(200, '.') }
+			});
+			const tiny = update('k', 1);
+			await store.appendUpdate(other.id, tiny, { journal: [note(-1)] });
+			const before = store.storedBytes();
+			await store.appendUpdate(map.id, tiny, { journal: [note(0)] });
+			// The history counts, not only the update.
+			expect(store.storedBytes() - before).toBeGreaterThan(tiny.byteLength + 200);
+			for (let n = 1; n < 200; n++) await store.appendUpdate(map.id, tiny, { journal: [note(n)] });
+			const kept = await store.readJournal(map.id, { limit: 200 });
+			expect(kept.length).toBeLessThan(200);
+			expect(kept.length).toBeGreaterThan(10);
+			// Newest kept, contiguous from the latest back.
+			expect(kept.map((e) => e.at)).toEqual(Array.from({ length: kept.length }, (_, i) => 199 - i));
+			// Stored bytes stay near the cap, not 200 records' worth.
+			expect(store.storedBytes() - before).toBeLessThan(cap + 200 * tiny.byteLength + 1024);
+			// Another map's history is untouched.
+			expect((await store.readJournal(other.id, { limit: 5 })).map((e) => e.at)).toEqual([-1]);
+			if (reopen) {
+				const total = store.storedBytes();
+				await store.close();
+				const again = await reopen();
+				expect(again.storedBytes()).toBe(total);
 				await again.close();
 			} else await store.close();
 		});

@@ -7,7 +7,7 @@ import { createMemoryStore } from '../../server/persistence/memory.ts';
 import { SQLITE_FILE, createSqliteStore } from '../../server/persistence/sqlite.ts';
 import { docStoreContract } from './doc-store.contract.ts';
 
-docStoreContract('memory', { create: async () => ({ store: createMemoryStore() }) });
+docStoreContract('memory', { create: async (options) => ({ store: createMemoryStore(options) }) });
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -15,12 +15,12 @@ afterAll(() => {
 });
 
 docStoreContract('sqlite', {
-	async create() {
+	async create(options) {
 		// A missing nested directory must be created by the store.
 		const root = mkdtempSync(join(tmpdir(), 'atlas-store-'));
 		dirs.push(root);
 		const dir = join(root, 'nested', 'data');
-		return { store: createSqliteStore(dir), reopen: async () => createSqliteStore(dir) };
+		return { store: createSqliteStore(dir, options), reopen: async () => createSqliteStore(dir, options) };
 	}
 });
 
