@@ -51,7 +51,9 @@ parentPort?.on('message', (/** @type {{ id: number, mapId: string, upToSeq: numb
 			});
 			const chunks = stateChunks(Y.encodeStateAsUpdate(doc));
 			doc.destroy();
-			const removed = swap(mapId, upToSeq, rows.length, chunks);
+			// IMMEDIATE: take the write lock before reading the count, so the busy timeout applies
+			// (a deferred read-then-write fails at once with SQLITE_BUSY when the server is writing).
+			const removed = swap.immediate(mapId, upToSeq, rows.length, chunks);
 			const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
 			reply = removed === null ? { id, error: 'rows changed while compacting' } : { id, bytes, rows: chunks.length, removed };
 		}

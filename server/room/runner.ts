@@ -146,6 +146,9 @@ export class RoomRunner {
 	/** Size of the state the last compaction wrote (compaction by bytes waits for the log to double it). */
 	private lastCompactedBytes = 0;
 	private compacting: Promise<void> | null = null;
+	/** After a failed compaction, none is tried before this time (backing off, up to a minute). */
+	private compactNotBefore = 0;
+	private compactFailures = 0;
 	private unloadTimer: NodeJS.Timeout | null = null;
 	private readonly now: () => number;
 
@@ -425,6 +428,8 @@ export class RoomRunner {
 	 */
 	private compactInBackground(): void {
 		if (this.compacting !== null || this.state !== 'open' || !this.shouldCompact()) return;
+		// A failing compaction re-reads every row each try: without a pause it would spin.
+		if (performance.now() < this.compactNotBefore) return;
 		this.compacting = this.compact().finally(() => {
 			this.compacting = null;
 			this.compactInBackground();
@@ -448,9 +453,13 @@ export class RoomRunner {
 			const { mergedBytes, savedBytes } = await this.log.compact();
 			this.core?.compacted(savedBytes);
 			this.lastCompactedBytes = mergedBytes;
+			this.compactFailures = 0;
 		} catch (error) {
 			// The log is still complete, so this costs disk space, not data.
-			this.options.logger.error(`map ${this.mapId}: compaction failed: ${describe(error)}`);
+			this.compactFailures++;
+			const pause = Math.min(60_000, 1000 * 2 ** (this.compactFailures - 1));
+			this.compactNotBefore = performance.now() + pause;
+			this.options.logger.error(`map ${this.mapId}: compaction failed (trying again after ${pause} ms at the earliest): ${describe(error)}`);
 		}
 	}
 

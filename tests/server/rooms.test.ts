@@ -137,6 +137,36 @@ describe('rooms', () => {
 		expect(fresh.doc.getMap('assets').size).toBe(30);
 	});
 
+	it('a compaction that keeps failing is retried with pauses, not after every write', async () => {
+		const inner = createMemoryStore();
+		let attempts = 0;
+		const failing = {
+			...inner,
+			async compactStored() {
+				attempts++;
+				throw new Error('disk full (simulated)');
+			},
+			async compact() {
+				attempts++;
+				throw new Error('disk full (simulated)');
+			}
+		};
+		app = await startInProcess({}, { store: failing, compactThreshold: 5, unloadGraceMs: 60_000 });
+		const map = await createMap(app.url);
+		const writer = client(map.id, map.keys.editor);
+		const reader = client(map.id, map.keys.editor);
+		await Promise.all([writer.synced, reader.synced]);
+		for (let i = 0; i < 40; i++) {
+			writer.doc.getMap('assets').set(`k${i}`, i);
+			await waitForDoc(reader.doc, (d) => d.getMap('assets').get(`k${i}`) === i, `k${i}`);
+		}
+		// Every write past the threshold would have tried again (35 tries); the pauses double from 1 s.
+		expect(attempts).toBeGreaterThanOrEqual(1);
+		expect(attempts).toBeLessThan(8);
+		expect(app.logs.filter((line) => line.includes('compaction failed'))).toHaveLength(attempts);
+		expect(await inner.countUpdates(map.id)).toBeGreaterThan(40);
+	});
+
 	it('relays awareness and removes a client’s states when it disconnects', async () => {
 		await start();
 		const map = await createMap(app!.url);
