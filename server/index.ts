@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createAtlasServer } from './app.ts';
 import { ConfigError, loadConfig, type AtlasConfig } from './config.ts';
 import { addressBucket } from './http/client-address.ts';
+import { readMaxConnections } from './http/fd-limit.ts';
 import { reachableAddresses } from './http/lan.ts';
 import { OpenCounter } from './limits.ts';
 
@@ -82,6 +83,8 @@ async function main(): Promise<void> {
 		(req, res) => atlas.handleHttp(req, res, () => app(req, res))
 	);
 	limitConnectionsPerAddress(server, config);
+	// All addresses together (server/http/fd-limit.ts); past it Node drops new connections.
+	server.maxConnections = readMaxConnections();
 	server.on('upgrade', (req, socket, head) => {
 		if (atlas.isSyncRequest(req)) return atlas.handleUpgrade(req, socket, head);
 		socket.on('error', () => {});
