@@ -193,3 +193,54 @@ export const MAP_CREATION_BURST = 20;
  * more guesses in parallel are answered 429 at once instead of queueing their delay.
  */
 export const MAX_FAILURES_IN_FLIGHT = 4;
+
+/**
+ * Room time shared by every socket from one address, in milliseconds, refilled
+ * continuously. Each socket has its own work budget too, but a script that opens a socket,
+ * spends its budget, and opens the next would get a fresh one each time: the shared pool
+ * makes that address wait instead. A workshop's phones share a router's address, and an
+ * ordinary edit costs well under a millisecond, so the pool is several sockets' worth.
+ * Entries that have refilled are forgotten (sweep), so the map stays small.
+ */
+export class AddressWork {
+	private readonly pools = new Map<string, { tokens: number; at: number }>();
+
+	constructor(
+		readonly msPerSecond: number,
+		readonly burstMs: number,
+		private readonly now: () => number = () => performance.now()
+	) {}
+
+	/** Charges `ms` to the address; returns how long it must wait before more (0: none). */
+	charge(address: string, ms: number): number {
+		const pool = this.refilled(address);
+		pool.tokens -= ms;
+		return this.waitOf(pool);
+	}
+
+	/** How long the address must still wait (0 if it may go on). */
+	waitMs(address: string): number {
+		return this.pools.has(address) ? this.waitOf(this.refilled(address)) : 0;
+	}
+
+	sweep(): void {
+		for (const address of [...this.pools.keys()]) if (this.refilled(address).tokens >= this.burstMs) this.pools.delete(address);
+	}
+
+	get size(): number {
+		return this.pools.size;
+	}
+
+	private waitOf(pool: { tokens: number }): number {
+		return pool.tokens >= 0 ? 0 : Math.ceil((-pool.tokens / this.msPerSecond) * 1000);
+	}
+
+	private refilled(address: string): { tokens: number; at: number } {
+		const now = this.now();
+		let pool = this.pools.get(address);
+		if (!pool) this.pools.set(address, (pool = { tokens: this.burstMs, at: now }));
+		pool.tokens = Math.min(this.burstMs, pool.tokens + ((now - pool.at) / 1000) * this.msPerSecond);
+		pool.at = now;
+		return pool;
+	}
+}

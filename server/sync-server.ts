@@ -15,7 +15,7 @@ import type { AtlasConfig } from './config.ts';
 import { CLOSE } from '../src/lib/sync/close-codes.ts';
 import { Heartbeat, HEARTBEAT_INTERVAL_MS } from './heartbeat.ts';
 import { addressBucket, clientAddress } from './http/client-address.ts';
-import { FailureLimiter, OpenCounter, TokenBucket } from './limits.ts';
+import { AddressWork, FailureLimiter, OpenCounter, TokenBucket } from './limits.ts';
 import { isAllowedOrigin } from './origin.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { deviceIdFor } from './room/client-ids.ts';
@@ -157,6 +157,9 @@ export interface WorkBudget {
 }
 
 export const DEFAULT_WORK_BUDGET: WorkBudget = { msPerSecond: 100, burstMs: 2000, strikes: 3 };
+/** Room time all sockets from one address share (limits.ts AddressWork): four sockets' worth. */
+export const ADDRESS_WORK_MS_PER_SECOND = 400;
+export const ADDRESS_WORK_BURST_MS = 4000;
 const WORK_STRIKE_WINDOW_MS = 60_000;
 
 export interface SyncServerContext {
@@ -182,10 +185,15 @@ export function createSyncServer(ctx: SyncServerContext) {
 	const perAddress = new OpenCounter();
 	const perKey = new OpenCounter();
 	const workBudget = ctx.workBudget ?? DEFAULT_WORK_BUDGET;
+	const addressWork = new AddressWork(
+		ctx.workBudget ? ctx.workBudget.msPerSecond * 4 : ADDRESS_WORK_MS_PER_SECOND,
+		ctx.workBudget ? ctx.workBudget.burstMs * 2 : ADDRESS_WORK_BURST_MS
+	);
 
 	// Sockets that stop reading hold what was sent to them. Past the total, close the
 	// greediest first; a phone on weak Wi-Fi holds far less than the worst offenders.
 	const sweep = setInterval(() => {
+		addressWork.sweep();
 		let total = 0;
 		for (const client of wss.clients) total += client.bufferedAmount;
 		if (total <= MAX_TOTAL_BUFFERED_BYTES) return;
@@ -249,11 +257,27 @@ export function createSyncServer(ctx: SyncServerContext) {
 			if (backlog.length > 0 || workTimer !== null) ws.pause();
 			else ws.resume();
 		};
+		/** Stops reading until the address's shared pool has refilled (no strike: the socket itself may be fine). */
+		const waitForAddress = (waitMs: number) => {
+			workTimer = setTimeout(() => {
+				workTimer = null;
+				refillWork();
+				const more = addressWork.waitMs(address);
+				if (more > 0) return waitForAddress(more);
+				updateFlow();
+			}, waitMs);
+			updateFlow();
+		};
 		conn.onCharge = (ms) => {
 			if (conn.closing) return;
 			refillWork();
 			workTokens -= ms;
-			if (workTokens >= 0 || workTimer !== null) return;
+			const addressWait = addressWork.charge(address, ms);
+			if (workTimer !== null) return;
+			if (workTokens >= 0) {
+				if (addressWait > 0) waitForAddress(addressWait);
+				return;
+			}
 			const now = performance.now();
 			strikes.push(now);
 			while (strikes.length > 0 && strikes[0] < now - WORK_STRIKE_WINDOW_MS) strikes.shift();
@@ -266,8 +290,10 @@ export function createSyncServer(ctx: SyncServerContext) {
 			workTimer = setTimeout(() => {
 				workTimer = null;
 				refillWork();
+				const more = addressWork.waitMs(address);
+				if (more > 0) return waitForAddress(more);
 				updateFlow();
-			}, Math.ceil((-workTokens / workBudget.msPerSecond) * 1000));
+			}, Math.max(addressWait, Math.ceil((-workTokens / workBudget.msPerSecond) * 1000)));
 			updateFlow();
 		};
 

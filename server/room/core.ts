@@ -145,6 +145,8 @@ export class RoomCore<P extends Peer = Peer> {
 	private readonly presence = new PresenceGate<P>();
 	/** Bytes of stored rows since the last compaction (the size cap counts these). */
 	private storedBytes: number;
+	/** The whole document encoded, until the next change (wholeState). */
+	private fullState: Uint8Array | null = null;
 	/** Facilitator bytes accepted past a full server or tight heap since this room loaded. */
 	private reserveUsed = 0;
 	/** The doc's own account of what the last apply changed (the 'update' event). */
@@ -170,6 +172,7 @@ export class RoomCore<P extends Peer = Peer> {
 		this.storedBytes = loaded.updates.reduce((sum, update) => sum + update.byteLength, 0);
 		this.owners = new ClientOwners(loaded.owners);
 		this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+			this.fullState = null;
 			if (origin !== LOAD_ORIGIN) this.delta = update;
 		});
 	}
@@ -224,7 +227,15 @@ export class RoomCore<P extends Peer = Peer> {
 	/** The whole document as one update. */
 	stateAsUpdate(): Uint8Array {
 		this.finishLoading();
-		return Y.encodeStateAsUpdate(this.doc);
+		return this.wholeState();
+	}
+
+	/**
+	 * Encoding a big map takes tens of milliseconds, and a fresh client (or a script asking
+	 * again and again) wants all of it: it is encoded once per change, not once per ask.
+	 */
+	private wholeState(): Uint8Array {
+		return (this.fullState ??= Y.encodeStateAsUpdate(this.doc));
 	}
 
 	/**
@@ -316,9 +327,11 @@ export class RoomCore<P extends Peer = Peer> {
 			}
 		}
 		switch (message.kind) {
-			case 'sync-step1':
-				effects.send.push({ to: peer, data: encodeSyncStep2(Y.encodeStateAsUpdate(this.doc, message.stateVector)) });
+			case 'sync-step1': {
+				const missing = isEmptyStateVector(message.stateVector) ? this.wholeState() : Y.encodeStateAsUpdate(this.doc, message.stateVector);
+				effects.send.push({ to: peer, data: encodeSyncStep2(missing) });
 				return;
+			}
 			case 'sync-step2':
 			case 'sync-update':
 				this.handleUpdate(peer, member, message.update, message.kind === 'sync-step2', now, effects);

@@ -115,10 +115,13 @@ describe('sockets that never read', () => {
 			const facilitator = connectClient(app.syncUrl, map.id, map.keys.facilitator);
 			clients.push(facilitator);
 			await facilitator.synced;
-			facilitator.doc.getMap('meta').set('description', 'z'.repeat(6 * 1024 * 1024));
+			// 6 MB in twelve values (one value may hold at most 512 KiB).
+			facilitator.doc.transact(() => {
+				for (let i = 0; i < 12; i++) facilitator.doc.getMap('meta').set(`d${i}`, String(i).padEnd(500_000, 'z'));
+			});
 			const reader = connectClient(app.syncUrl, map.id, map.keys.viewer);
 			clients.push(reader);
-			await waitForDoc(reader.doc, (d) => (d.getMap('meta').get('description') as string | undefined)?.length === 6 * 1024 * 1024, 'the big map');
+			await waitForDoc(reader.doc, (d) => (d.getMap('meta').get('d11') as string | undefined)?.length === 500_000, 'the big map');
 
 			const ws = openRaw(app.syncUrl, map.id, { key: map.keys.viewer });
 			await waitForOpen(ws);

@@ -4,6 +4,7 @@
  * read behind a proxy.
  */
 import type { getHeapStatistics } from 'node:v8';
+import { AddressWork } from '../../server/limits.ts';
 import { heapGauge } from '../../server/memory.ts';
 import type { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -157,5 +158,24 @@ describe('heap gauge', () => {
 		clock = 250;
 		expect(gauge.tight()).toBe(true);
 		expect(reads).toBe(2);
+	});
+});
+
+describe('room time shared by an address', () => {
+	it('makes an address wait once its sockets together spent the pool, whichever socket asks next', () => {
+		let clock = 0;
+		const work = new AddressWork(400, 4000, () => clock);
+		expect(work.charge('10.0.0.1', 3000)).toBe(0);
+		// A new socket from the same address does not start afresh.
+		expect(work.charge('10.0.0.1', 2000)).toBe(2500);
+		expect(work.waitMs('10.0.0.1')).toBe(2500);
+		// Another address is not affected.
+		expect(work.charge('10.0.0.2', 100)).toBe(0);
+		clock += 2500;
+		expect(work.waitMs('10.0.0.1')).toBe(0);
+		// Refilled entries are forgotten.
+		clock += 60_000;
+		work.sweep();
+		expect(work.size).toBe(0);
 	});
 });
