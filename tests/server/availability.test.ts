@@ -16,6 +16,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { connectClient, createMap, pollUntil, waitForDoc, withDeadline, type Client, type CreatedMap } from '../helpers/sync-clients.ts';
 import { awarenessFrame, syncFrame } from '../helpers/yjs-frames.ts';
 import { summarize } from '../../bench/stats.ts';
+import { MAX_PAYLOAD_BYTES } from '../../server/sync-server.ts';
 
 let server: TestServer;
 const clients: Client[] = [];
@@ -135,29 +136,33 @@ describe('one abusive client cannot stall the server', () => {
 		for (const ws of sockets) ws.terminate();
 	});
 
-	it('frames that are not updates: a 4-million-entry state vector and a 2-million-entry presence frame', async () => {
+	it('frames that are not updates: a 1.5-million-entry state vector and a 1-million-entry presence frame (each under the 8 MiB frame cap)', async () => {
 		const map = await createMap(server.url);
 		const seen = await bystander(async () => {
 			const vector = encoding.createEncoder();
-			encoding.writeVarUint(vector, 4_000_000);
-			for (let i = 0; i < 4_000_000; i++) (encoding.writeVarUint(vector, i + 1), encoding.writeVarUint(vector, 1));
+			encoding.writeVarUint(vector, 1_500_000);
+			for (let i = 0; i < 1_500_000; i++) (encoding.writeVarUint(vector, i + 1), encoding.writeVarUint(vector, 1));
 			const a = openFrom('127.0.2.1', map, 'viewer');
 			await opened(a);
-			a.send(syncFrame('step1', encoding.toUint8Array(vector)));
+			const vectorFrame = syncFrame('step1', encoding.toUint8Array(vector));
+			expect(vectorFrame.byteLength).toBeLessThan(MAX_PAYLOAD_BYTES);
+			a.send(vectorFrame);
 			expect(await closed(a)).toBe(4413);
 
 			const presence = encoding.createEncoder();
-			encoding.writeVarUint(presence, 2_000_000);
-			for (let i = 0; i < 2_000_000; i++) (encoding.writeVarUint(presence, 77), encoding.writeVarUint(presence, i), encoding.writeVarString(presence, '{}'));
+			encoding.writeVarUint(presence, 1_000_000);
+			for (let i = 0; i < 1_000_000; i++) (encoding.writeVarUint(presence, 77), encoding.writeVarUint(presence, i), encoding.writeVarString(presence, '{}'));
 			const frame = encoding.createEncoder();
 			encoding.writeVarUint(frame, 1);
 			encoding.writeVarUint8Array(frame, encoding.toUint8Array(presence));
 			const b = openFrom('127.0.2.1', map, 'viewer');
 			await opened(b);
-			b.send(encoding.toUint8Array(frame));
+			const presenceFrame = encoding.toUint8Array(frame);
+			expect(presenceFrame.byteLength).toBeLessThan(MAX_PAYLOAD_BYTES);
+			b.send(presenceFrame);
 			expect(await closed(b)).toBe(4413);
 		});
-		report('one 4M-entry state vector, one 2M-entry presence frame', seen);
+		report('one 1.5M-entry state vector, one 1M-entry presence frame', seen);
 	});
 
 	it('an editor whose updates each cost tens of milliseconds is slowed, then closed (4429)', async () => {
