@@ -13,7 +13,8 @@ import { handleBasemap, isBasemapPath } from './basemap/basemap-http.ts';
 import { PackManager } from './basemap/packs.ts';
 import { JoinCodes, loadServerSecret } from './join-codes.ts';
 import { reachableAddresses } from './http/lan.ts';
-import { FailureLimiter, KeyedRate, MAP_CREATION_BURST } from './limits.ts';
+import { FailureLimiter, KeyedRate, MAP_CREATION_BURST, PLACE_SEARCHES_PER_HOUR, PLACE_SEARCH_BURST } from './limits.ts';
+import { createPlaceService } from './places/places.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
 import { RoomRegistry } from './room/registry.ts';
@@ -43,6 +44,8 @@ export interface AtlasServerOptions {
 	onTiming?: Timing;
 	/** How the basemap proxy reaches its upstream (tests count or break requests). */
 	basemapFetch?: typeof fetch;
+	/** How place search reaches GEOCODER_UPSTREAM. */
+	geocoderFetch?: typeof fetch;
 }
 
 const USER_AGENT = 'AssetAtlas/0.1 (self-hosted community asset mapping server; basemap proxy for workshop participants)';
@@ -114,7 +117,9 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),
 		onKeyRotated: (mapId, role, generation) => rooms.revoke(mapId, role, generation),
 		basemap,
-		packs
+		packs,
+		places: createPlaceService({ upstream: config.geocoderUpstream, logger, fetch: options.geocoderFetch }),
+		placeSearches: new KeyedRate(PLACE_SEARCHES_PER_HOUR, PLACE_SEARCH_BURST)
 	};
 	let closed: Promise<void> | null = null;
 
