@@ -117,6 +117,7 @@ export class Gazetteer {
 	/** For each key: its city's index, and whether it is the whole name (not a later word). */
 	private readonly keyCity: Int32Array;
 	private readonly keyWhole: Uint8Array;
+	private kindOf: Int8Array | null = null;
 
 	private constructor(cities: CityRecord[], keys: string[], keyCity: Int32Array, keyWhole: Uint8Array) {
 		this.cities = cities;
@@ -205,7 +206,9 @@ export class Gazetteer {
 
 	private match(text: string, qualifier: string, limit: number, worst: number): Place[] {
 		if (!text) return [];
-		const best = new Map<number, number>();
+		// Best match kind per city, in a reused array (short prefixes match thousands of keys).
+		const kindOf = (this.kindOf ??= new Int8Array(this.cities.length).fill(-1));
+		const touched: number[] = [];
 		for (let i = this.lowerBound(text); i < this.keys.length && this.keys[i].startsWith(text); i++) {
 			const key = this.keys[i];
 			const whole = this.keyWhole[i] === 1;
@@ -213,21 +216,23 @@ export class Gazetteer {
 			if (kind > worst) continue;
 			const city = this.keyCity[i];
 			if (qualifier && !this.qualifies(city, qualifier)) continue;
-			const seen = best.get(city);
-			if (seen === undefined || kind < seen) best.set(city, kind);
+			const seen = kindOf[city];
+			if (seen === -1) touched.push(city);
+			if (seen === -1 || kind < seen) kindOf[city] = kind;
 		}
-		// Keep the best `limit` without sorting every match (short prefixes match thousands).
-		const top: Array<{ city: number; kind: number; population: number }> = [];
-		const worse = (a: (typeof top)[number], b: (typeof top)[number]) => a.kind > b.kind || (a.kind === b.kind && a.population < b.population);
-		for (const [city, kind] of best) {
-			const candidate = { city, kind, population: this.cities[city].population };
-			if (top.length === limit && !worse(top[top.length - 1], candidate)) continue;
+		// Keep the best `limit` without sorting every match.
+		const top: number[] = [];
+		const worse = (a: number, b: number) =>
+			kindOf[a] > kindOf[b] || (kindOf[a] === kindOf[b] && this.cities[a].population < this.cities[b].population);
+		for (const city of touched) {
+			if (top.length === limit && !worse(top[top.length - 1], city)) continue;
 			let at = top.length;
-			while (at > 0 && worse(top[at - 1], candidate)) at--;
-			top.splice(at, 0, candidate);
+			while (at > 0 && worse(top[at - 1], city)) at--;
+			top.splice(at, 0, city);
 			if (top.length > limit) top.pop();
 		}
-		return top.map(({ city }) => this.place(city));
+		for (const city of touched) kindOf[city] = -1;
+		return top.map((city) => this.place(city));
 	}
 
 	private qualifies(index: number, qualifier: string): boolean {
