@@ -11,8 +11,10 @@ import { runStoreBench } from './store.ts';
 import { runMap10k } from './map-10k.ts';
 import { runPresenceBench } from './presence.ts';
 import { runDragRate } from './drag-rate.ts';
+import { runPlacesBench } from './places.ts';
 
 await runGateBench();
+await runPlacesBench();
 await runStoreBench();
 await runDurableBench();
 await runCompactionBench();

@@ -8,7 +8,8 @@ import * as Y from 'yjs';
 import { isMapId, newMapId } from '../src/lib/doc/ids.ts';
 import type { Role } from '../src/lib/doc/model.ts';
 import { initMap } from '../src/lib/doc/mutations.ts';
-import { InvalidInputError, isRecord } from '../src/lib/doc/validate.ts';
+import { InvalidInputError, isRecord, parseMapView } from '../src/lib/doc/validate.ts';
+import type { MapView } from '../src/lib/doc/model.ts';
 import { FIRST_GENERATIONS, deriveKey, hashKey, hashKeys, keysFor, newFacilitatorKey, roleForKey, type Keys } from './auth.ts';
 import type { AtlasConfig } from './config.ts';
 import { readJsonBody } from './http/body.ts';
@@ -24,6 +25,8 @@ import type { BasemapService } from './basemap/basemap-service.ts';
 import { PACK_MAX_ZOOM, PackError, type PackManager } from './basemap/packs.ts';
 import type { PackRecord } from './basemap/tile-cache.ts';
 import { parseBbox } from './basemap/tile-math.ts';
+import { PlaceQueryError } from './places/gazetteer.ts';
+import type { PlaceService } from './places/places.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const SERVER_ORIGIN = 'asset-atlas:server';
@@ -46,6 +49,10 @@ export interface ApiContext {
 	basemap: BasemapService;
 	/** Offline area packs (server/basemap/packs.ts). */
 	packs: PackManager;
+	/** Place search: the offline gazetteer and the optional upstream (server/places/). */
+	places: PlaceService;
+	/** Place searches per address. */
+	placeSearches: KeyedRate;
 }
 
 /** The unit per-address limits count (server/http/client-address.ts). */
@@ -103,17 +110,31 @@ async function createMap(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
 	const body = await readJsonBody(req, MAX_BODY_BYTES);
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
 	if (!isRecord(body.value)) return sendError(res, 400, 'request body must be a JSON object');
-	const { title, place } = body.value;
+	const { title, place, view: chosenView } = body.value;
 	if (typeof title !== 'string') return sendError(res, 400, 'title is required');
 	if (place !== undefined && place !== null && typeof place !== 'string') {
 		return sendError(res, 400, 'place must be text');
+	}
+	// A place picked from the suggestions comes with its own view; otherwise a place the
+	// gazetteer knows by that exact name sets where everyone starts.
+	let view: MapView | undefined;
+	if (chosenView !== undefined && chosenView !== null) {
+		const parsed = parseMapView(chosenView);
+		if (!parsed) return sendError(res, 400, 'view must be { center: [longitude, latitude], zoom } with longitude -180..180, latitude -90..90, zoom 0..24');
+		view = parsed;
+	} else if (typeof place === 'string' && place.trim()) {
+		const found = await ctx.places.lookup(place).catch((error: unknown) => {
+			ctx.logger.warn(`place lookup failed: ${error instanceof Error ? error.message : String(error)}`);
+			return null;
+		});
+		if (found) view = { center: [found.lon, found.lat], zoom: found.zoom };
 	}
 
 	// Validating by building the document first means a bad request creates nothing.
 	const doc = new Y.Doc();
 	const createdAt = Date.now();
 	try {
-		initMap(doc, { title, place: place ?? '' }, createdAt, SERVER_ORIGIN);
+		initMap(doc, { title, place: place ?? '', view }, createdAt, SERVER_ORIGIN);
 	} catch (error) {
 		if (error instanceof InvalidInputError) return sendError(res, 400, error.message);
 		throw error;
@@ -377,6 +398,22 @@ export function isJoinPath(pathname: string): boolean {
 	return pathname.startsWith('/j/');
 }
 
+/**
+ * GET /api/places?q=<text>: places by name, for anyone (a place name is not a secret).
+ * Only the text is passed on to an upstream geocoder; its address is the server's setting.
+ */
+async function searchPlaces(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+	const wait = ctx.placeSearches.take(requester(ctx, req));
+	if (wait > 0) return sendError(res, 429, 'too many place searches from one address; wait a moment', { 'Retry-After': String(wait) });
+	const q = new URL(req.url ?? '/', 'http://placeholder').searchParams.get('q');
+	try {
+		sendJson(res, 200, { places: await ctx.places.search(q ?? undefined) });
+	} catch (error) {
+		if (error instanceof PlaceQueryError) return sendError(res, 400, error.message);
+		throw error;
+	}
+}
+
 const MAX_PACK_NAME = 80;
 
 interface PackRequest {
@@ -504,6 +541,7 @@ interface Route {
 
 const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps$/, methods: { POST: (ctx, req, res) => createMap(ctx, req, res) } },
+	{ pattern: /^\/api\/places$/, methods: { GET: (ctx, req, res) => searchPlaces(ctx, req, res) } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/access$/, methods: { GET: access } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/links$/, methods: { GET: links } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/rotate$/, methods: { POST: rotate } },

@@ -14,7 +14,8 @@ import { PackManager } from './basemap/packs.ts';
 import { JoinCodes, loadServerSecret } from './join-codes.ts';
 import { reachableAddresses } from './http/lan.ts';
 import { heapGauge, type MemoryGauge } from './memory.ts';
-import { FailureLimiter, KeyedRate, MAP_CREATION_BURST } from './limits.ts';
+import { FailureLimiter, KeyedRate, MAP_CREATION_BURST, PLACE_SEARCHES_PER_HOUR, PLACE_SEARCH_BURST } from './limits.ts';
+import { createPlaceService } from './places/places.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
 import { RoomRegistry } from './room/registry.ts';
@@ -46,6 +47,8 @@ export interface AtlasServerOptions {
 	basemapFetch?: typeof fetch;
 	/** Whether the heap is near its limit (server/memory.ts; tests pass their own). */
 	memory?: MemoryGauge;
+	/** How place search reaches GEOCODER_UPSTREAM. */
+	geocoderFetch?: typeof fetch;
 }
 
 const USER_AGENT = 'AssetAtlas/0.1 (self-hosted community asset mapping server; basemap proxy for workshop participants)';
@@ -119,7 +122,9 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),
 		onKeyRotated: (mapId, role, generation) => rooms.revoke(mapId, role, generation),
 		basemap,
-		packs
+		packs,
+		places: createPlaceService({ upstream: config.geocoderUpstream, logger, fetch: options.geocoderFetch }),
+		placeSearches: new KeyedRate(PLACE_SEARCHES_PER_HOUR, PLACE_SEARCH_BURST)
 	};
 	let closed: Promise<void> | null = null;
 

@@ -16,6 +16,11 @@ export interface AtlasConfig {
 	/** Largest offline area pack, in tiles and in bytes. */
 	basemapPackMaxTiles: number;
 	basemapPackMaxBytes: number;
+	/**
+	 * A Nominatim- or Photon-compatible search URL the server asks for places its offline
+	 * gazetteer lacks; null (the default) for the gazetteer alone.
+	 */
+	geocoderUpstream: string | null;
 	/** Extra browser origins allowed to open sockets and create maps (besides same-origin). */
 	allowedOrigins: string[];
 	/** When set, share links use it instead of the request's Host header (e.g. behind TLS). */
@@ -107,6 +112,19 @@ function parseUpstream(env: Env): string | null {
 	throw new ConfigError(`BASEMAP_UPSTREAM must be an http(s) URL of a MapLibre style, or "none", got "${raw}"`);
 }
 
+/** GEOCODER_UPSTREAM: an http(s) search URL (e.g. https://nominatim.openstreetmap.org/search), or none. */
+function parseGeocoder(env: Env): string | null {
+	const raw = nonEmpty(env, 'GEOCODER_UPSTREAM');
+	if (raw === undefined || raw.toLowerCase() === 'none') return null;
+	try {
+		const url = new URL(raw);
+		if ((url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password) return url.href;
+	} catch {
+		// fall through to the error below
+	}
+	throw new ConfigError(`GEOCODER_UPSTREAM must be an http(s) URL of a Nominatim or Photon search, or "none", got "${raw}"`);
+}
+
 function parseCount(env: Env, name: string, fallback: number, min = 1): number {
 	const raw = nonEmpty(env, name);
 	if (raw === undefined) return fallback;
@@ -153,6 +171,7 @@ export function loadConfig(env: Env): AtlasConfig {
 		basemapCacheMaxBytes: parseBytes(env, 'BASEMAP_CACHE_MAX_BYTES') ?? 2 * 2 ** 30,
 		basemapPackMaxTiles: parseCount(env, 'BASEMAP_PACK_MAX_TILES', 25_000),
 		basemapPackMaxBytes: parseBytes(env, 'BASEMAP_PACK_MAX_BYTES') ?? 500 * 2 ** 20,
+		geocoderUpstream: parseGeocoder(env),
 		allowedOrigins: parseList(nonEmpty(env, 'ALLOWED_ORIGINS'), (item) => parseOrigin('ALLOWED_ORIGINS', item)),
 		publicOrigin: publicOrigin ? parseOrigin('PUBLIC_ORIGIN', publicOrigin) : null,
 		addressHeader: parseHeaderName(nonEmpty(env, 'ADDRESS_HEADER')),

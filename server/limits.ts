@@ -244,3 +244,12 @@ export class AddressWork {
 		return pool;
 	}
 }
+
+/**
+ * Place searches per address: a search box sends one request per pause in typing, and a
+ * workshop's phones share one router's address. A sustained 2 a second with a burst of
+ * 300 lets thirty people look up the neighbourhood at once; an upstream geocoder is asked
+ * at most once a second server-wide anyway (server/places/upstream.ts).
+ */
+export const PLACE_SEARCHES_PER_HOUR = 7_200;
+export const PLACE_SEARCH_BURST = 300;

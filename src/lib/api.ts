@@ -45,8 +45,48 @@ function parseLinks(value: unknown): MapLinks {
 	return links as MapLinks;
 }
 
-/** `code`: the server's creation code, when it creates maps only with one (MAP_CREATION=token). */
-export async function createMap(input: { title: string; place: string }, code: string | null = null): Promise<{ id: string; links: MapLinks }> {
+/** A place found by GET /api/places (server/places/gazetteer.ts has the server's side). */
+export interface PlaceResult {
+	name: string;
+	country: string;
+	admin: string;
+	lon: number;
+	lat: number;
+	population: number;
+	zoom: number;
+	bbox?: [number, number, number, number];
+	source: 'gazetteer' | 'upstream';
+}
+
+function parsePlace(value: unknown): PlaceResult | null {
+	if (!isRecord(value)) return null;
+	const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+	const [lon, lat, zoom] = [num(value.lon), num(value.lat), num(value.zoom)];
+	if (lon === null || lat === null || zoom === null || Math.abs(lon) > 180 || Math.abs(lat) > 90) return null;
+	const name = text(value.name, 200);
+	if (!name) return null;
+	const bbox = Array.isArray(value.bbox) && value.bbox.length === 4 && value.bbox.every((n) => num(n) !== null) ? (value.bbox as PlaceResult['bbox']) : undefined;
+	return {
+		name,
+		country: text(value.country, 2),
+		admin: text(value.admin, 80),
+		lon,
+		lat,
+		population: num(value.population) ?? 0,
+		zoom: Math.max(0, Math.min(22, zoom)),
+		...(bbox ? { bbox } : {}),
+		source: value.source === 'upstream' ? 'upstream' : 'gazetteer'
+	};
+}
+
+/** Places by name (2 to 80 characters), best first. */
+export async function searchPlaces(query: string, signal?: AbortSignal): Promise<PlaceResult[]> {
+	const body = await request(`/api/places?q=${encodeURIComponent(query)}`, { signal });
+	return Array.isArray(body.places) ? body.places.map(parsePlace).filter((place): place is PlaceResult => place !== null) : [];
+}
+
+/** `code`: the server's creation code, when it creates maps only with one (MAP_CREATION=token). `view`: a picked place's. */
+export async function createMap(input: { title: string; place: string; view?: { center: [number, number]; zoom: number } }, code: string | null = null): Promise<{ id: string; links: MapLinks }> {
 	const body = await request('/api/maps', {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', ...(code ? bearer(code) : {}) },
