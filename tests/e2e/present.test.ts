@@ -18,6 +18,7 @@ let session: BrowserSession;
 
 const CENTER: [number, number] = [-122.271, 37.804];
 const fatima: Contributor = { id: 'fatima', name: 'Fatima Facilitator', affiliation: 'campus-staff' };
+const EMPTY = { description: '', holder: '', tags: [] };
 const maria: Contributor = { id: 'maria', name: 'Maria', affiliation: 'community-organization' };
 
 /** Names of the assets drawn on a page's map (points, and area labels), from the test hook. */
@@ -72,11 +73,12 @@ describe('the present view', () => {
 		writer.provider.awareness.setLocalState(null);
 		setMapView(writer.doc, { center: CENTER, zoom: 15 });
 		const at = (dx: number, dy: number): [number, number] => [CENTER[0] + dx, CENTER[1] + dy];
-		addAsset(writer.doc, { name: 'Bilingual story hour at the library', category: 'knowledge', geometry: { type: 'Point', coordinates: at(-0.003, 0.001) } }, fatima);
-		addAsset(writer.doc, { name: 'Corner garden', category: 'places', geometry: { type: 'Point', coordinates: at(0.002, -0.001) } }, maria);
+		addAsset(writer.doc, { ...EMPTY, name: 'Bilingual story hour at the library', category: 'knowledge', geometry: { type: 'Point', coordinates: at(-0.003, 0.001) } }, fatima);
+		addAsset(writer.doc, { ...EMPTY, name: 'Corner garden', category: 'places', geometry: { type: 'Point', coordinates: at(0.002, -0.001) } }, maria);
 		addAsset(
 			writer.doc,
 			{
+				...EMPTY,
 				name: 'Lincoln Square Park and Community Plaza',
 				category: 'places',
 				geometry: {
@@ -86,7 +88,7 @@ describe('the present view', () => {
 			},
 			maria
 		);
-		const hiddenId = addAsset(writer.doc, { name: 'Private family garden', category: 'places', geometry: { type: 'Point', coordinates: at(0, 0.0015) } }, maria);
+		const hiddenId = addAsset(writer.doc, { ...EMPTY, name: 'Private family garden', category: 'places', geometry: { type: 'Point', coordinates: at(0, 0.0015) } }, maria);
 		setAssetHidden(writer.doc, hiddenId, true, fatima);
 		await expect.poll(() => facilitator.getByRole('button', { name: /Corner garden/ }).count(), { timeout: 10_000 }).toBe(1);
 
