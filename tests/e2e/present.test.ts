@@ -22,7 +22,7 @@ const EMPTY = { description: '', holder: '', tags: [] };
 const maria: Contributor = { id: 'maria', name: 'Maria', affiliation: 'community-organization' };
 
 /** Names of the assets drawn on a page's map (points, and area labels), from the test hook. */
-function drawnNames(page: Page, layers = ['asset-points', 'asset-area-label-text']): Promise<string[]> {
+function drawnNames(page: Page, layers = ['asset-points', 'asset-shapes-fill']): Promise<string[]> {
 	return page.evaluate((layerIds) => {
 		const map = window.__atlas?.map;
 		if (!map) return [];
@@ -110,8 +110,12 @@ describe('the present view', () => {
 		await expect
 			.poll(() => drawnNames(present), { timeout: 10_000 })
 			.toEqual(['Bilingual story hour at the library', 'Corner garden', 'Lincoln Square Park and Community Plaza']);
-		// Names are drawn large and in full (wrapped, not cut), the area's at its middle.
-		await expect.poll(() => labelledNames(present), { timeout: 10_000 }).toContain('Lincoln Square Park and Community Plaza');
+		// Names are drawn large and in full (wrapped, not cut); the area has a label point
+		// (drawn when no point's name collides with it).
+		await expect.poll(() => labelledNames(present), { timeout: 10_000 }).toContain('Bilingual story hour at the library');
+		expect(
+			await present.evaluate(() => window.__atlas!.map.querySourceFeatures('asset-area-labels').map((f) => f.properties.name))
+		).toContain('Lincoln Square Park and Community Plaza');
 		expect(await present.locator('body').textContent()).not.toContain('Private family garden');
 
 		// Only the facilitator's map page is a person here; the projector is not.
