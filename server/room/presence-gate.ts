@@ -6,11 +6,15 @@
  *   it hears about) are skipped without being decoded.
  * - Role, name and affiliation in a state are overwritten from the connection's key and
  *   connect parameters, so nobody can pose as the facilitator or as someone else.
+ * - `present` (the view a facilitator shows on the present screen) is kept only in a
+ *   facilitator's state and only as `{ center, zoom, bearing, pitch }` with numbers in
+ *   range; from anyone else, or malformed, it is dropped.
  * - States are relayed on a steady tick (the runner calls `flush`), latest state per
  *   client, never message by message: a burst of a thousand updates from one client costs
  *   peers one state, and a room of 500 people costs one message per peer per tick.
  */
 import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
+import { parsePresentView } from '../../src/lib/sync/presence.ts';
 import { FrameTooLarge, MAX_PRESENCE_STATE_BYTES, ProtocolError, encodePresence, type PresenceEntry } from './protocol.ts';
 
 export interface PresencePeer {
@@ -169,14 +173,19 @@ export class PresenceGate<P extends PresencePeer> {
 
 const MAX_REMEMBERED_IDS = 10_000;
 
-/** Presence with role, name and affiliation replaced; undefined for a state that is not an object. */
+/**
+ * Presence with role, name and affiliation replaced and `present` kept only from a
+ * facilitator, cleaned; undefined for a state that is not an object.
+ */
 function stamp(state: unknown, peer: PresencePeer): Record<string, unknown> | undefined {
 	if (typeof state !== 'object' || state === null || Array.isArray(state)) return undefined;
-	const record = state as Record<string, unknown>;
+	const { present, ...record } = state as Record<string, unknown>;
 	const user = record.user;
 	const base = typeof user === 'object' && user !== null && !Array.isArray(user) ? (user as Record<string, unknown>) : {};
+	const view = peer.role === 'facilitator' ? parsePresentView(present) : null;
 	return {
 		...record,
+		...(view ? { present: view } : {}),
 		user: { ...base, role: peer.role, name: peer.identity.name, affiliation: peer.identity.affiliation }
 	};
 }

@@ -348,6 +348,40 @@ describe('presence on the tick', () => {
 		expect(removal.get(11)).toBeNull();
 	});
 
+	it('keeps “present” (the view shown on the big screen) only from a facilitator, and only in its cleaned shape', () => {
+		const { core } = seeded();
+		const fatima = peer('facilitator', 'd:fatima', 'Fatima');
+		const rosa = peer('editor', 'd:rosa', 'Rosa');
+		connect(core, fatima);
+		connect(core, rosa);
+		const view = { center: [-122.41, 37.77], zoom: 15.5, bearing: 10, pitch: 0 };
+		core.receive(fatima, awarenessFrame([{ clientId: 31, clock: 1, state: { user: {}, present: { ...view, extra: 'x'.repeat(100) } } }]), NOW);
+		// An editor cannot steer the big screen...
+		core.receive(rosa, awarenessFrame([{ clientId: 32, clock: 1, state: { user: {}, present: view } }]), NOW);
+		let states = readAwareness(core.flushPresence().send[0].data)!;
+		expect(states.get(31)).toEqual({ user: { name: 'Fatima', role: 'facilitator', affiliation: 'campus-staff' }, present: view });
+		expect(states.get(32)).toEqual({ user: { name: 'Rosa', role: 'editor', affiliation: 'community-member' } });
+
+		// ...and a malformed view from a facilitator is dropped, not relayed.
+		for (const present of [
+			{ center: [200, 0], zoom: 3 },
+			{ center: [0, 0], zoom: Number.MAX_VALUE },
+			{ center: [0, 0, 0], zoom: 3 },
+			{ center: ['0', 0], zoom: 3 },
+			{ center: [0, 0], zoom: 3, pitch: 120 },
+			'center',
+			null
+		]) {
+			core.receive(fatima, awarenessFrame([{ clientId: 31, clock: 2, state: { user: {}, present } }]), NOW);
+			states = readAwareness(core.flushPresence().send[0].data)!;
+			expect(states.get(31)).toEqual({ user: { name: 'Fatima', role: 'facilitator', affiliation: 'campus-staff' } });
+		}
+		// Bearing and pitch default to 0.
+		core.receive(fatima, awarenessFrame([{ clientId: 31, clock: 3, state: { present: { center: [1, 2], zoom: 4 } } }]), NOW);
+		states = readAwareness(core.flushPresence().send[0].data)!;
+		expect((states.get(31) as Record<string, unknown>).present).toEqual({ center: [1, 2], zoom: 4, bearing: 0, pitch: 0 });
+	});
+
 	it('a tab’s new socket takes its id over with the same session token, and nobody else can', () => {
 		const { core } = seeded();
 		const tab = peer('editor', 'd:tab', 'Tab', 'session-aaaaaaaaaaaaaaaa');

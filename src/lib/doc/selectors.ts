@@ -2,7 +2,8 @@
  * Read-only views of a map for the screen and for exports. Pure functions over typed
  * values, so the same code feeds the map layer, the list and (later) the exporters.
  */
-import type { Asset, Category, Role } from './model.ts';
+import polylabel from 'polylabel';
+import { CATEGORIES, type Affiliation, type Asset, type Category, type Role } from './model.ts';
 
 /** Whether someone with this role sees the asset at all. */
 export function isVisibleTo(asset: Asset, role: Role): boolean {
@@ -105,4 +106,62 @@ export function assetAnchor(asset: Asset): [number, number] {
 		lat += positions[i][1];
 	}
 	return [lng / count, lat / count];
+}
+
+/**
+ * Where an area's name goes: the point inside it farthest from its edges (polylabel), so
+ * the label sits inside even a crescent or an L-shaped area, where the average of the
+ * corners can fall outside. Precision is a hundredth of the area's larger side.
+ */
+export function areaLabelAnchor(geometry: Asset['geometry']): [number, number] | null {
+	if (geometry.type !== 'Polygon' || geometry.coordinates.length === 0 || geometry.coordinates[0].length < 4) return null;
+	const ring = geometry.coordinates[0];
+	const lngs = ring.map((p) => p[0]);
+	const lats = ring.map((p) => p[1]);
+	const span = Math.max(Math.max(...lngs) - Math.min(...lngs), Math.max(...lats) - Math.min(...lats));
+	if (!(span > 0)) return [ring[0][0], ring[0][1]];
+	const [lng, lat] = polylabel(geometry.coordinates, span / 100);
+	return [lng, lat];
+}
+
+/** What a shared screen (the present view) shows: never deleted, never hidden, whoever opens it. */
+export function isPublic(asset: Asset): boolean {
+	return isVisibleTo(asset, 'viewer');
+}
+
+/** Assets per category for a legend: hidden and deleted ones never counted; every category listed. */
+export function legendCounts(assets: Iterable<Asset>): Map<Category | null, number> {
+	const counts = new Map<Category | null, number>(CATEGORIES.map((category) => [category, 0]));
+	for (const asset of assets) if (isPublic(asset)) counts.set(asset.category, (counts.get(asset.category) ?? 0) + 1);
+	return counts;
+}
+
+export interface Contribution {
+	id: string;
+	/** The contributor's public name; empty when unknown. */
+	who: string;
+	affiliation: Affiliation | null;
+	name: string;
+	category: Category | null;
+	at: number;
+}
+
+/**
+ * The latest contributions for a feed, newest first: who added which asset, from the
+ * asset's own fields. Hidden and deleted assets never appear.
+ */
+export function contributionFeed(assets: Iterable<Asset>, limit = 5): Contribution[] {
+	const items: Contribution[] = [];
+	for (const asset of assets) {
+		if (!isPublic(asset)) continue;
+		items.push({
+			id: asset.id,
+			who: asset.createdBy?.name ?? '',
+			affiliation: asset.createdBy?.affiliation ?? null,
+			name: asset.name,
+			category: asset.category,
+			at: asset.createdAt
+		});
+	}
+	return items.sort((a, b) => b.at - a.at || (a.id < b.id ? -1 : 1)).slice(0, limit);
 }

@@ -282,7 +282,32 @@ export const en = {
 
 	'provenance.added': 'Added by {who}, {when}',
 	'provenance.changed': 'Last changed by {who}, {when}',
-	'provenance.offline': 'Added by {name} ({affiliation}), as recorded in the map'
+	'provenance.offline': 'Added by {name} ({affiliation}), as recorded in the map',
+
+	'present.open': 'Present',
+	'present.openLabel': 'Present: open the big-screen view for a projector, in a new tab',
+	'present.screenLabel': 'Big screen shows',
+	'present.fitAll': 'Fit all',
+	'present.followMine': 'Present my view',
+	'present.screenHint': '“Present my view” makes the big screen follow this map as you move it.',
+	'present.pageTitle': 'Present · {title}',
+	'present.legend': 'Categories',
+	'present.legendHint': 'Choose categories to show only those on the map',
+	'present.filterLabel': '{category}: {count} assets. Show only this category',
+	'present.showAll': 'Show all',
+	'present.people': '{count} people here',
+	'present.person': '1 person here',
+	'present.nobody': 'Waiting for people to join',
+	'present.scan': 'Scan to add your assets',
+	'present.typeAddress': 'or type',
+	'present.feed': 'Latest contributions',
+	'present.feedEmpty': 'New assets appear here as people add them.',
+	'present.feedLine': '{who} · {affiliation} · added {name} · {category}',
+	'present.someone': 'Someone',
+	'present.added': 'added',
+	'present.following': 'Following the facilitator’s view',
+	'present.total': '{count} assets',
+	'present.noJoin': 'Open the present view from the facilitator’s link to show the join code here.'
 } as const;
 
 export type MessageKey = keyof typeof en;

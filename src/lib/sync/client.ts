@@ -94,9 +94,16 @@ export function connectMap(options: {
 	key: string;
 	serverUrl: string;
 	identity: Identity | null;
+	/**
+	 * A read-only screen (the present view): no copy on this device (it would share the
+	 * facilitator tab's copy and could send its unsent edits under another key), no pending
+	 * count, and no presence of its own, so it never shows up as a person in the room.
+	 */
+	readOnlyScreen?: boolean;
 }): SyncClient {
 	const { doc, mapId, key, serverUrl } = options;
-	const pendingCount = pendingStore(mapId);
+	const screen = options.readOnlyScreen === true;
+	const pendingCount = screen ? { read: () => 0, write: () => {} } : pendingStore(mapId);
 	const state: SyncState = { status: 'connecting', pending: pendingCount.read(), loadedFromDevice: false, refusedCode: null, saveFailed: false };
 	const listeners = new Set<() => void>();
 	let storedPending = state.pending;
@@ -108,8 +115,8 @@ export function connectMap(options: {
 		listeners.forEach((listener) => listener());
 	};
 
-	const local = new IndexeddbPersistence(`asset-atlas:${mapId}`, doc);
-	local.whenSynced.then(() => {
+	const local = screen ? null : new IndexeddbPersistence(`asset-atlas:${mapId}`, doc);
+	local?.whenSynced.then(() => {
 		state.loadedFromDevice = true;
 		notify();
 	});
@@ -121,6 +128,8 @@ export function connectMap(options: {
 		// The server may be restarting; do not back off so far that a workshop waits.
 		maxBackoffTime: 5000
 	});
+	// Before the socket opens, so the server never hears a state from this screen.
+	if (screen) provider.awareness.setLocalState(null);
 
 	// y-websocket drops everyone else's presence on disconnect but keeps their clocks, so on
 	// reconnect the server's copy of an unchanged state (same clock) would be ignored and
@@ -161,7 +170,7 @@ export function connectMap(options: {
 	});
 
 	const onUpdate = (_update: Uint8Array, origin: unknown) => {
-		const remote = origin === provider || origin === local;
+		const remote = origin === provider || (local !== null && origin === local);
 		if (remote) return;
 		if (!(state.status === 'live' && provider.wsconnected)) {
 			state.pending += 1;
@@ -233,7 +242,7 @@ export function connectMap(options: {
 		},
 		async discardDeviceCopy() {
 			provider.disconnect();
-			await local.clearData();
+			await local?.clearData();
 		},
 		destroy() {
 			clearInterval(watchdog);
@@ -241,7 +250,7 @@ export function connectMap(options: {
 			globalThis.removeEventListener?.('online', goOnline);
 			doc.off('update', onUpdate);
 			provider.destroy();
-			void local.destroy();
+			void local?.destroy();
 			listeners.clear();
 		}
 	};

@@ -9,6 +9,38 @@ export interface Peer {
 	role: Role;
 	color: string;
 	self: boolean;
+	/** A facilitator's "Present my view": the view the present screen follows. Null otherwise. */
+	presenting: PresentView | null;
+}
+
+/**
+ * The `present` field of a facilitator's presence: the map view they are showing the room.
+ * The server keeps it only in a facilitator's state, and only in this shape (RULES.md).
+ */
+export interface PresentView {
+	center: [number, number];
+	zoom: number;
+	bearing: number;
+	pitch: number;
+}
+
+const finite = (value: unknown, min: number, max: number): value is number => typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+
+/** A present view from the network, or null: every number finite and in range. */
+export function parsePresentView(value: unknown): PresentView | null {
+	if (!isRecord(value) || !Array.isArray(value.center) || value.center.length !== 2) return null;
+	const [lng, lat] = value.center as unknown[];
+	if (!finite(lng, -180, 180) || !finite(lat, -90, 90) || !finite(value.zoom, 0, 24)) return null;
+	const bearing = value.bearing === undefined ? 0 : value.bearing;
+	const pitch = value.pitch === undefined ? 0 : value.pitch;
+	if (!finite(bearing, -360, 360) || !finite(pitch, 0, 85)) return null;
+	return { center: [lng, lat], zoom: value.zoom, bearing, pitch };
+}
+
+/** The view the present screen follows: the first facilitator (by client id) presenting one. */
+export function presentedView(peers: Peer[]): PresentView | null {
+	const presenting = peers.filter((peer) => peer.role === 'facilitator' && peer.presenting !== null).sort((a, b) => a.clientId - b.clientId);
+	return presenting[0]?.presenting ?? null;
 }
 
 const COLOR_PATTERN = /^#[0-9a-f]{6}$/i;
@@ -32,6 +64,7 @@ export function parsePeer(clientId: number, state: unknown, self: boolean): Peer
 		affiliation: isAffiliation(user.affiliation) ? user.affiliation : 'other',
 		role,
 		color: typeof user.color === 'string' && COLOR_PATTERN.test(user.color) ? user.color : '#57606a',
-		self
+		self,
+		presenting: role === 'facilitator' ? parsePresentView(state.present) : null
 	};
 }
