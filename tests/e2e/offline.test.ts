@@ -79,4 +79,54 @@ describe('working offline', () => {
 		expect(await phone.getByRole('button', { name: /Bait shop/ }).count()).toBe(0);
 		expect(await facilitator.getByRole('button', { name: /Bait shop/ }).count()).toBe(0);
 	});
+
+	it('a silent Wi-Fi drop is noticed; a reload with no network still opens the map with its waiting changes; back online they sync', async () => {
+		// Unlocked again for this test.
+		await facilitator.getByRole('button', { name: 'Unlock map' }).click();
+		const { editor } = await shareLinks(facilitator);
+		const context = await session.newContext({ ...PHONE, viewport: { width: 360, height: 740 } });
+		// Every sync socket of this phone goes through here; `stalled` stops traffic both ways
+		// without closing anything, as a Wi-Fi that hangs does (no offline event, no close).
+		let stalled = false;
+		await context.routeWebSocket(/\/sync\//, (socket) => {
+			const server = socket.connectToServer();
+			socket.onMessage((message) => {
+				if (!stalled) server.send(message);
+			});
+			server.onMessage((message) => {
+				if (!stalled) socket.send(message);
+			});
+		});
+		const page = await context.newPage();
+		await page.goto(editor);
+		await join(page, 'Lupe', 'Student');
+		await waitLive(page);
+		// The service worker takes over this page, and has the page itself once it is loaded through it.
+		await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+		await page.reload();
+		await waitLive(page);
+		expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+
+		stalled = true;
+		const stalledAt = Date.now();
+		await expect.poll(() => page.getByTestId('connection-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('offline');
+		console.log(`silent drop noticed after ${((Date.now() - stalledAt) / 1000).toFixed(1)} s`);
+		await addAssetHere(page, { name: 'Tamale cart', category: 'Economy' });
+		await expect.poll(() => page.getByTestId('connection-status').textContent()).toContain('1 change waiting');
+
+		// No network at all now, and the page reloads.
+		await context.setOffline(true);
+		await page.reload();
+		await page.getByRole('button', { name: /^List/ }).click();
+		await expect.poll(() => page.getByRole('button', { name: /Tamale cart/ }).count(), { timeout: 15_000 }).toBe(1);
+		expect(await page.getByRole('button', { name: /Fishing club/ }).count()).toBe(1);
+		await expect.poll(() => page.getByTestId('connection-status').textContent(), { timeout: 10_000 }).toContain('1 change waiting');
+		expect(await facilitator.getByRole('button', { name: /Tamale cart/ }).count()).toBe(0);
+
+		stalled = false;
+		await context.setOffline(false);
+		await waitLive(page);
+		await expect.poll(() => facilitator.getByRole('button', { name: /Tamale cart/ }).count(), { timeout: 20_000 }).toBe(1);
+		await expect.poll(() => page.getByTestId('connection-status').textContent()).not.toContain('waiting');
+	});
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openSession, type BrowserSession } from './session.ts';
-import { createMapAsFacilitator, join, shareLinks, waitLive } from './workshop.ts';
+import { createMapAsFacilitator, join, shareLinks, typeAndPick, waitLive } from './workshop.ts';
 
 let session: BrowserSession;
 
@@ -19,22 +19,6 @@ async function sharedView(link: string): Promise<{ center: [number, number]; zoo
 	} finally {
 		client.destroy();
 	}
-}
-
-async function typeAndPick(page: Page, box: ReturnType<Page['getByRole']>, text: string, option: RegExp) {
-	await box.click();
-	await box.pressSequentially(text);
-	const list = page.getByRole('listbox');
-	await expect.poll(() => list.getByRole('option').count(), { timeout: 10_000 }).toBeGreaterThan(0);
-	// Down until the wanted option is the active one, then Enter.
-	for (let step = 0; step < 10; step++) {
-		await box.press('ArrowDown');
-		const activeId = await box.getAttribute('aria-activedescendant');
-		const text = activeId ? await page.locator(`#${activeId}`).textContent() : '';
-		if (option.test(text ?? '')) break;
-	}
-	await box.press('Enter');
-	await expect.poll(() => box.getAttribute('aria-expanded')).toBe('false');
 }
 
 beforeAll(async () => {

@@ -70,3 +70,20 @@ export async function shareLinks(page: Page): Promise<{ editor: string; viewer: 
 	await share.getByRole('button', { name: 'Close' }).click();
 	return { editor, viewer, facilitator, join };
 }
+
+/** Types into a place search box and picks the option matching `option` with the keyboard. */
+export async function typeAndPick(page: Page, box: ReturnType<Page['getByRole']>, text: string, option: RegExp) {
+	await box.click();
+	await box.pressSequentially(text);
+	const list = page.getByRole('listbox');
+	await expect.poll(() => list.getByRole('option').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+	// Down until the wanted option is the active one, then Enter.
+	for (let step = 0; step < 10; step++) {
+		await box.press('ArrowDown');
+		const activeId = await box.getAttribute('aria-activedescendant');
+		const text = activeId ? await page.locator(`#${activeId}`).textContent() : '';
+		if (option.test(text ?? '')) break;
+	}
+	await box.press('Enter');
+	await expect.poll(() => box.getAttribute('aria-expanded')).toBe('false');
+}

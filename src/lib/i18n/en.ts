@@ -307,6 +307,7 @@ export const en = {
 	'present.added': 'added',
 	'present.following': 'Following the facilitator’s view',
 	'present.total': '{count} assets',
+	'present.totalOne': '1 asset',
 	'present.noJoin': 'Open the present view from the facilitator’s link to show the join code here.'
 } as const;
 
