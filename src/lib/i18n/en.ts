@@ -9,7 +9,7 @@ export const en = {
 	'home.title': 'Map title',
 	'home.titleHint': 'For example: Eastside strengths inventory',
 	'home.place': 'Place',
-	'home.placeHint': 'Neighborhood, town or region (optional). Pick a suggestion and everyone starts the map there.',
+	'home.placeHint': 'Town or city, and the neighborhood if you like (optional). Pick a suggestion and everyone starts the map there.',
 	'home.create': 'Create map',
 	'home.creating': 'Creating…',
 	'home.createFailed': 'The map could not be created: {reason}',
@@ -19,7 +19,7 @@ export const en = {
 	'home.noRecent': 'Maps you create or join will be listed here.',
 
 	'places.label': 'Find a place',
-	'places.placeholder': 'Find a town or neighborhood',
+	'places.placeholder': 'Find a town or city',
 	'places.searching': 'Looking for places…',
 	'places.none': 'No places found',
 	'places.failed': 'Places could not be looked up just now. Try again in a moment.',
