@@ -11,13 +11,25 @@ import type { FormValues } from './field-diff.ts';
 
 export type Draft =
 	/** A new asset's form. */
-	| { kind: 'new'; geometry: AssetGeometry; values: FormValues; savedAt: number }
+	| { kind: 'new'; geometry: AssetGeometry; values: FormValues; savedAt: number; sent?: Sent }
 	/** An open edit: what it opened with (to diff against at save) and what is typed. */
-	| { kind: 'edit'; assetId: string; base: FormValues; values: FormValues; savedAt: number }
+	| { kind: 'edit'; assetId: string; base: FormValues; values: FormValues; savedAt: number; sent?: Sent }
 	/** An area being drawn, corner by corner. */
 	| { kind: 'area'; vertices: Position[]; savedAt: number }
 	/** An asset being moved, and where to. */
 	| { kind: 'move'; assetId: string; geometry: AssetGeometry; savedAt: number };
+
+/**
+ * Saved while the server could not confirm it yet (offline): kept until it does, because
+ * the server may still refuse it (the map was locked meanwhile, 4409) and the device copy
+ * is then thrown away. `session` tells this page's saves from an earlier page's.
+ */
+export interface Sent {
+	session: string;
+}
+
+/** This page's session: drafts it sent are cleared once the server has them. */
+export const SESSION = Math.random().toString(36).slice(2);
 
 export const MAX_DRAFTS = 8;
 /** A 5,000-corner area is ~200 KB of JSON; a form is at most ~10 KB. */
@@ -26,6 +38,14 @@ export const MAX_DRAFT_CHARS = 256 * 1024;
 /** The slot a draft takes: one new asset, one area, one edit and one move per asset. */
 export function draftKey(draft: Pick<Draft, 'kind'> & { assetId?: string }): string {
 	return draft.kind === 'edit' || draft.kind === 'move' ? `${draft.kind}:${draft.assetId}` : draft.kind;
+}
+
+const listeners = new Set<(mapId: string) => void>();
+
+/** Called after any draft of any map is kept or cleared (the offer of drafts listens). */
+export function onDraftsChanged(listener: (mapId: string) => void): () => void {
+	listeners.add(listener);
+	return () => listeners.delete(listener);
 }
 
 type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
@@ -70,17 +90,18 @@ function parsePosition(value: unknown): Position | null {
 export function parseDraft(value: unknown): Draft | null {
 	if (!isRecord(value)) return null;
 	const savedAt = typeof value.savedAt === 'number' ? value.savedAt : 0;
+	const sent = isRecord(value.sent) && typeof value.sent.session === 'string' ? { sent: { session: value.sent.session.slice(0, 40) } } : {};
 	const assetId = typeof value.assetId === 'string' && value.assetId.length <= 64 ? value.assetId : null;
 	switch (value.kind) {
 		case 'new': {
 			const geometry = parseGeometry(value.geometry);
 			const values = parseValues(value.values);
-			return geometry && values ? { kind: 'new', geometry, values, savedAt } : null;
+			return geometry && values ? { kind: 'new', geometry, values, savedAt, ...sent } : null;
 		}
 		case 'edit': {
 			const base = parseValues(value.base);
 			const values = parseValues(value.values);
-			return assetId && base && values ? { kind: 'edit', assetId, base, values, savedAt } : null;
+			return assetId && base && values ? { kind: 'edit', assetId, base, values, savedAt, ...sent } : null;
 		}
 		case 'area': {
 			if (!Array.isArray(value.vertices)) return null;
@@ -128,6 +149,7 @@ export function draftStore(mapId: string, storage: StorageLike | null = defaultS
 		try {
 			if (drafts.length === 0) storage.removeItem(key);
 			else storage.setItem(key, JSON.stringify(drafts));
+			for (const listener of listeners) listener(mapId);
 			return true;
 		} catch {
 			// Full or disabled storage: the draft stays only in the open page.
