@@ -23,7 +23,8 @@ export interface FormValues {
 	tags: string[];
 }
 
-export type FormPatch = Partial<FormValues>;
+/** What a save writes: a category is never written as empty (the form requires one). */
+export type FormPatch = Partial<Omit<FormValues, 'category'> & { category: Category }>;
 
 /** The form's fields of an asset, or the empty form. */
 export function formValuesOf(asset: Asset | null): FormValues {
