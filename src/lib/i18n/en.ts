@@ -258,7 +258,7 @@ export const en = {
 	'share.rotateNo': 'Keep it',
 	'share.reachLan': 'Phones on this Wi-Fi join at {address}, this computer’s address on the local network.',
 	'share.reachLoopback':
-		'Phones can’t reach this computer at “localhost”. Connect it to the room’s Wi-Fi (or start a hotspot) and restart Asset Atlas, or set PUBLIC_ORIGIN to an address phones can open.',
+		'Phones can’t reach this computer at “{address}”. Connect it to the room’s Wi-Fi (or start a hotspot) and restart Asset Atlas, or set PUBLIC_ORIGIN to an address phones can open.',
 	'share.rotateFacilitator': 'Replace the facilitator link',
 	'share.rotateConfirmFacilitator':
 		'The current facilitator link stops working at once, on every device that has it, this one included. Participant and view-only links stay as they are. The new link is shown only once.',
