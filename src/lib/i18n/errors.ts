@@ -7,19 +7,19 @@ import { InvalidInputError } from '../doc/validate.ts';
 import { t, type MessageKey } from './index.ts';
 
 const FIELD_MESSAGES: Record<string, MessageKey> = {
-	name: 'error.name',
-	title: 'error.title',
-	place: 'error.place',
-	category: 'error.category',
-	description: 'error.description',
-	holder: 'error.holder',
-	tags: 'error.tags',
-	geometry: 'error.geometry',
-	view: 'error.view',
-	id: 'error.gone'
+	name: 'refusal.name',
+	title: 'refusal.title',
+	place: 'refusal.place',
+	category: 'refusal.category',
+	description: 'refusal.description',
+	holder: 'refusal.holder',
+	tags: 'refusal.tags',
+	geometry: 'refusal.geometry',
+	view: 'refusal.view',
+	id: 'refusal.gone'
 };
 
 export function errorMessage(error: unknown): string {
-	if (error instanceof InvalidInputError) return t(FIELD_MESSAGES[error.field] ?? 'error.generic');
-	return t('error.generic');
+	if (error instanceof InvalidInputError) return t(FIELD_MESSAGES[error.field] ?? 'refusal.generic');
+	return t('refusal.generic');
 }
