@@ -342,7 +342,18 @@ export const en = {
 	'present.following': 'Following the facilitator’s view',
 	'present.total': '{count} assets',
 	'present.totalOne': '1 asset',
-	'present.noJoin': 'Open the present view from the facilitator’s link to show the join code here.'
+	'present.noJoin': 'Open the present view from the facilitator’s link to show the join code here.',
+
+	'undo.undo': 'Undo',
+	'undo.redo': 'Redo',
+	'undo.undoHint': 'Undo your last change (Ctrl+Z)',
+	'undo.redoHint': 'Redo your change (Ctrl+Shift+Z)',
+	'undo.group': 'Your changes',
+	'undo.undone': 'Your change was undone.',
+	'undo.redone': 'Your change is back.',
+	'undo.partly': 'Undone, except what someone else changed since: their version stays.',
+	'undo.locked': 'The map is locked, so nothing was undone.',
+	'undo.nothing': 'Nothing of yours to undo.'
 } as const;
 
 export type MessageKey = keyof typeof en;
