@@ -23,8 +23,10 @@ export function heapGauge(ratio = HEAP_TIGHT_RATIO, read = getHeapStatistics, no
 		tight() {
 			const time = now();
 			if (time - sampledAt >= SAMPLE_MS) {
-				const { used_heap_size, heap_size_limit } = read();
-				tight = used_heap_size / heap_size_limit > ratio;
+				const { used_heap_size, heap_size_limit, external_memory = 0 } = read();
+				// Queued frames and stored rows are buffers outside the heap: they count against
+				// the same line, or sockets' queues could fill the machine's memory unseen.
+				tight = used_heap_size / heap_size_limit > ratio || external_memory / heap_size_limit > ratio;
 				sampledAt = time;
 			}
 			return tight;

@@ -123,12 +123,20 @@ interface UpdateRow {
 }
 
 export const SQLITE_FILE = 'atlas.sqlite';
+/** How long appends keep trying while the database is busy before they fail (4503). */
+const BUSY_RETRY_MS = 5000;
+
+function isBusy(error: unknown): boolean {
+	const code = (error as { code?: unknown } | null)?.code;
+	return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
 
 export interface SqliteOptions {
 	/**
-	 * How long a write waits for a lock held by another process. better-sqlite3 waits
-	 * synchronously (blocking the event loop), and only this process should ever write, so
-	 * this is short: a lock held longer is a failure to report, not to wait out.
+	 * How long one write waits for the lock. better-sqlite3 waits synchronously (blocking
+	 * the event loop), so this is short; the compaction worker holds the lock while it swaps
+	 * a big map's rows, so a busy append is tried again on a timer (BUSY_RETRY_MS), and only
+	 * a lock held longer than that is a failure to report.
 	 */
 	busyTimeoutMs?: number;
 	/** History bytes one map may hold before its oldest records go (doc-store.ts). */
@@ -183,7 +191,7 @@ const JOURNAL_ROW_BYTES = '48 + length(name) + length(collection) + length(entry
 export function createSqliteStore(dataDir: string, options: SqliteOptions = {}): DocStore {
 	const maxJournalBytes = options.maxJournalBytesPerMap ?? MAX_JOURNAL_BYTES_PER_MAP;
 	mkdirSync(dataDir, { recursive: true });
-	const db = new Database(join(dataDir, SQLITE_FILE), { timeout: options.busyTimeoutMs ?? 1000 });
+	const db = new Database(join(dataDir, SQLITE_FILE), { timeout: options.busyTimeoutMs ?? 200 });
 	db.pragma('journal_mode = WAL');
 	db.pragma('synchronous = FULL');
 	db.pragma('foreign_keys = ON');
@@ -288,11 +296,16 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		reject(error: unknown): void;
 	}
 	let pendingAppends: PendingAppend[] = [];
+	/** While appends wait out a busy lock: when the wait began, and the next try's timer. */
+	let busySince: number | null = null;
+	let busyTimer: NodeJS.Timeout | null = null;
 	const appendGroupTx = db.transaction((group: PendingAppend[]) => {
 		const results = group.map((append) => appendTx(append.mapId, append.update, append.extras));
 		return results;
 	});
 	const flushAppends = () => {
+		busyTimer = null;
+		if (!db.open) return;
 		const group = pendingAppends;
 		pendingAppends = [];
 		let results: Array<{ seq: number; journalAdded: number }>;
@@ -303,9 +316,19 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 			// Rolled back: the history counts go back with it.
 			journalBytesOf.clear();
 			for (const [mapId, bytes] of journalBefore) journalBytesOf.set(mapId, bytes);
+			const now = performance.now();
+			busySince ??= now;
+			if (isBusy(error) && now - busySince < BUSY_RETRY_MS) {
+				// Appends made meanwhile go after these, in order.
+				pendingAppends = group.concat(pendingAppends);
+				busyTimer = setTimeout(flushAppends, Math.min(500, 25 + (now - busySince) / 4));
+				return;
+			}
+			busySince = null;
 			for (const append of group) append.reject(error);
 			return;
 		}
+		busySince = null;
 		for (const [index, append] of group.entries()) {
 			totalBytes += append.update.byteLength + results[index].journalAdded;
 			append.resolve(results[index].seq);
@@ -398,7 +421,7 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		appendUpdate(mapId, update, extras = {}) {
 			return new Promise<number>((resolve, reject) => {
 				pendingAppends.push({ mapId, update: toBuffer(update), extras, resolve, reject });
-				if (pendingAppends.length === 1) setImmediate(flushAppends);
+				if (pendingAppends.length === 1 && busyTimer === null) setImmediate(flushAppends);
 			});
 		},
 		async addOwners(mapId, owners) {
@@ -446,6 +469,7 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		},
 		async close() {
 			await worker?.close();
+			if (busyTimer) clearTimeout(busyTimer);
 			if (pendingAppends.length > 0 && db.open) flushAppends();
 			if (db.open) db.close();
 		}

@@ -76,14 +76,17 @@ export function parseQuery(raw: unknown): { text: string; qualifier: string } {
 	return { text, qualifier };
 }
 
-/** City sections (PPLX) are neighbourhoods: closer in. */
+/**
+ * Where a workshop starts: at neighbourhood scale around the place's centre, close enough
+ * to see streets and add assets at once (a whole city at zoom 11 is a grid too small to
+ * tap). City sections (PPLX) are neighbourhoods: closer still.
+ */
 export function zoomFor(population: number, featureCode = ''): number {
-	if (featureCode === 'PPLX') return 14;
-	if (population >= 5_000_000) return 9;
-	if (population >= 1_000_000) return 10;
-	if (population >= 100_000) return 11;
-	if (population >= 10_000) return 12;
-	return 13;
+	if (featureCode === 'PPLX') return 15;
+	if (population >= 5_000_000) return 12;
+	if (population >= 1_000_000) return 12.5;
+	if (population >= 100_000) return 13;
+	return 14;
 }
 
 export interface CityRecord {

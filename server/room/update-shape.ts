@@ -46,15 +46,29 @@ export const UPDATE_LIMITS: UpdateLimits = { structs: 50_000, deleteRanges: 100_
 
 /**
  * JSON text (legacy ContentJSON, embeds, formats) is parsed by Yjs when it decodes the
- * update, and `[{},{},…]` becomes millions of objects: 23 MB of it held the event loop for
- * 4.6 s. Counting its structural bytes is a cheap, generous bound on what parsing builds
- * (commas inside strings count too, which only errs towards refusing).
+ * update. `[{},{},…]` becomes millions of objects (23 MB of it held the event loop 4.6 s),
+ * and `[[[…]]]` 5,000 deep overflows the stack inside the room. One pass over the bytes
+ * counts every `,` `[` `{` outside strings as a value (a generous bound on what parsing
+ * builds) and measures nesting, before anything parses it.
  */
-function jsonValueCount(bytes: Uint8Array): number {
+function measureJson(bytes: Uint8Array, maxDepth: number): number {
 	let count = 1;
+	let depth = 0;
+	let inString = false;
 	for (let i = 0; i < bytes.length; i++) {
 		const byte = bytes[i];
-		if (byte === 0x2c || byte === 0x5b || byte === 0x7b) count++; // , [ {
+		if (inString) {
+			if (byte === 0x5c) i++; // a backslash escapes the next byte
+			else if (byte === 0x22) inString = false;
+			continue;
+		}
+		if (byte === 0x22) inString = true;
+		else if (byte === 0x2c) count++; // ,
+		else if (byte === 0x5b || byte === 0x7b) {
+			// [ {
+			count++;
+			if (++depth > maxDepth) throw new UpdateMalformed(`JSON nested deeper than ${maxDepth}`);
+		} else if (byte === 0x5d || byte === 0x7d) depth--;
 	}
 	return count;
 }
@@ -82,7 +96,7 @@ export function measureUpdate(update: Uint8Array, limits: UpdateLimits = UPDATE_
 		return bytes;
 	};
 	const skipBytes = () => void readBytes();
-	const skipJson = () => addValues(jsonValueCount(readBytes()));
+	const skipJson = () => addValues(measureJson(readBytes(), limits.depth));
 	const addValues = (count: number) => {
 		shape.values += count;
 		if (shape.values > limits.values) throw new UpdateTooLarge(`more than ${limits.values} values`);

@@ -198,6 +198,9 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, context: GateContext
 		if (error instanceof Missing) return { kind: 'missing', reason: `missing dependency: ${error.message}` };
 		if (error instanceof Pathological) return { kind: 'malformed', reason: `pathological update: ${error.message}` };
 		if (error instanceof TooManyClients) return { kind: 'too-large', reason: `update too large: ${error.message}` };
+		// The replay never touches the doc, so an update that exhausts the stack costs only
+		// its sender, not the room.
+		if (error instanceof RangeError) return { kind: 'malformed', reason: `pathological update: ${error.message}` };
 		throw error;
 	}
 }
@@ -742,14 +745,14 @@ class EffectReplay {
 		// Several types can sit at one place (a replaced entry and its replacement): content
 		// nobody sees and list changes are named once per place, not per type.
 		const named = new Set<string>();
-		const add = (op: ChangeOp, parent: Parent | null, key: string | null) => {
+		const add = (op: ChangeOp, parent: Parent | null, key: string | null, typed = false) => {
 			const path = parent === null ? null : this.pathOf(parent);
 			if (op === 'store' || op === 'insert' || op === 'remove') {
 				const id = JSON.stringify([op, path, key]);
 				if (named.has(id)) return;
 				named.add(id);
 			}
-			changes.push({ op, parent: path, key });
+			changes.push(typed ? { op, parent: path, key, typed } : { op, parent: path, key });
 		};
 		const addOnce = (op: ChangeOp, parent: Parent) => add(op, parent, null);
 		if (this.newGc.size > 0) add('store', null, null);
@@ -761,7 +764,7 @@ class EffectReplay {
 				const wasVisible = before !== null && !(before.owner as Y.Item).deleted && this.visibleBefore(list.parent);
 				const last = list.last!;
 				const isVisible = last.owner instanceof NewItem ? !this.newGone(last.owner) && this.visibleAfter(list.parent) : !this.existingGone(last.owner) && this.visibleAfter(list.parent);
-				if (last.owner instanceof NewItem && isVisible) add(wasVisible ? 'replace' : 'create', list.parent, list.key);
+				if (last.owner instanceof NewItem && isVisible) add(wasVisible ? 'replace' : 'create', list.parent, list.key, last.owner.isType);
 				else if (wasVisible && !isVisible && this.visibleAfter(list.parent)) add('delete', list.parent, list.key);
 				if (list.added.some((item) => !(item === last.owner && isVisible))) add('store', list.parent, list.key);
 			}

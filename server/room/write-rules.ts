@@ -29,6 +29,8 @@ export interface Change {
 	parent: Path | null;
 	/** The key within `parent`; null for a list position (and for content with no place). */
 	key: string | null;
+	/** A create or replace whose new value is a Yjs type (map, array, text…), not a plain value. */
+	typed?: boolean;
 }
 
 /** Root maps holding entries (one nested Y.Map per entry, keyed by id). */
@@ -55,7 +57,9 @@ export function refusalFor(context: WriteContext, change: Change): string | null
 	// facilitators too (anyone can make a map and be its facilitator). A nested type lets a
 	// tiny update stand for a large value (the journal records the whole field each time)
 	// and costs the server many times its stored size in memory.
-	if (change.parent !== null && change.parent.length > (ENTRY_ROOTS.has(change.parent[0] ?? '') ? 2 : 1)) {
+	// Inside a field, or a Yjs type (even an empty one) as a field's value.
+	const fieldDepth = ENTRY_ROOTS.has(change.parent?.[0] ?? '') ? 2 : 1;
+	if (change.parent !== null && (change.parent.length > fieldDepth || (change.typed === true && change.parent.length === fieldDepth))) {
 		return 'fields hold plain values, not nested types';
 	}
 	if (context.role === 'facilitator') return null;

@@ -3,7 +3,7 @@
  *
  * How the write is made to fail, honestly: another connection to the same database
  * file (this test process) takes SQLite's write lock with BEGIN IMMEDIATE and holds it.
- * The server's next append then waits its busy timeout (1 s) and fails with SQLITE_BUSY
+ * The server's next append then waits (a short busy timeout, tried again on a timer for 5 s) and fails with SQLITE_BUSY
  * ("database is locked"), a real error from the real driver on the real file, on the
  * same code path a read-only file or a full disk takes (appendUpdate throws). Making the
  * file read-only would not do it (the server's handle is already open and keeps its

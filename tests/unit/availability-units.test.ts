@@ -151,13 +151,19 @@ describe('heap gauge', () => {
 		let used = 50;
 		let reads = 0;
 		let clock = 0;
-		const gauge = heapGauge(0.7, () => (reads++, { used_heap_size: used, heap_size_limit: 100 }) as ReturnType<typeof getHeapStatistics>, () => clock);
+		let external = 0;
+		const gauge = heapGauge(0.7, () => (reads++, { used_heap_size: used, heap_size_limit: 100, external_memory: external }) as ReturnType<typeof getHeapStatistics>, () => clock);
 		expect(gauge.tight()).toBe(false);
 		used = 71;
 		expect(gauge.tight()).toBe(false);
 		clock = 250;
 		expect(gauge.tight()).toBe(true);
 		expect(reads).toBe(2);
+		// Buffers outside the heap (queued frames) count too.
+		used = 10;
+		external = 80;
+		clock = 500;
+		expect(gauge.tight()).toBe(true);
 	});
 });
 

@@ -61,6 +61,12 @@ describe('edit-mode machine', () => {
 		expect(tapEffect({ kind: 'editing', id: 'a' }, [1, 2])).toEqual({ kind: 'none' });
 	});
 
+	it('reopens a draft kept on this device, from browsing only', () => {
+		const to = { kind: 'drawing' as const, vertices: [[0, 0], [1, 1]] as Array<[number, number]> };
+		expect(transition(BROWSING, { type: 'resume', to })).toBe(to);
+		expect(transition({ kind: 'placing' }, { type: 'resume', to })).toEqual({ kind: 'placing' });
+	});
+
 	it('ignores events that do not apply', () => {
 		expect(transition(BROWSING, { type: 'finish' })).toBe(BROWSING);
 		expect(transition(BROWSING, { type: 'tap', at: [0, 0] })).toBe(BROWSING);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { featureFilter } from '@maplibre/maplibre-gl-style-spec';
 import { areaLabelAnchor, contributionFeed, legendCounts } from '../../src/lib/doc/selectors.ts';
 import type { Asset } from '../../src/lib/doc/model.ts';
-import { contributionLine, peopleHere } from '../../src/lib/present.ts';
+import { boundsOf, contributionLine, peopleHere } from '../../src/lib/present.ts';
 import { categoryFilter, pickTap, withCategoryFilter } from '../../src/lib/map/layer-logic.ts';
 import { labelLines } from '../../src/lib/map/label-lines.ts';
 import { parsePeer, presentedView } from '../../src/lib/sync/presence.ts';
@@ -167,5 +167,19 @@ describe('present my view', () => {
 		];
 		expect(presentedView(peers)).toEqual(view);
 		expect(presentedView(peers.slice(0, 2))).toBeNull();
+	});
+});
+
+describe('fitting the present view', () => {
+	it('bounds take areas whole, not their centres', () => {
+		const point = { geometry: { type: 'Point' as const, coordinates: [1, 1] as [number, number] } };
+		const area = {
+			geometry: {
+				type: 'Polygon' as const,
+				coordinates: [[[2, 0], [4, 0], [4, 3], [2, 3], [2, 0]] as Array<[number, number]>]
+			}
+		};
+		expect(boundsOf([point, area])).toEqual([[1, 0], [4, 3]]);
+		expect(boundsOf([])).toBeNull();
 	});
 });

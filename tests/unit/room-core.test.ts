@@ -442,6 +442,27 @@ describe('presence on the tick', () => {
 	});
 });
 
+describe('fields hold plain values', () => {
+	it('an empty Yjs type as a field value is refused for every role, in an entry and in meta', () => {
+		const cases: Array<[Role, (doc: Y.Doc) => void]> = [
+			['editor', (doc) => assetOf(doc, 'a1').set('notes', new Y.Array())],
+			['facilitator', (doc) => assetOf(doc, 'a1').set('notes', new Y.Text())],
+			['facilitator', (doc) => doc.getMap('meta').set('description', new Y.Map())]
+		];
+		for (const [index, [role, edit]] of cases.entries()) {
+			const { core } = seeded();
+			const who = peer(role, `d:typed${index}`, 'Typed');
+			connect(core, who);
+			const doc = copyOf(core, 900 + index);
+			const known = Y.encodeStateVector(doc);
+			edit(doc);
+			const effects = core.receive(who, syncFrame('update', Y.encodeStateAsUpdate(doc, known)), NOW);
+			expect(effects.close.map((c) => c.code)).toEqual([CLOSE.writeRefused]);
+			expect(effects.write).toBeNull();
+		}
+	});
+});
+
 describe('caps', () => {
 	const rename = (core: RoomCore<TestPeer>, who: TestPeer, clientId: number, name: string) => {
 		const doc = copyOf(core, clientId);

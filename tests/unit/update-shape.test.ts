@@ -138,6 +138,10 @@ describe('measureUpdate', () => {
 		const doc = new Y.Doc();
 		doc.getMap('assets').set('k', 'x'.repeat(600 * 1024));
 		expect(() => measureUpdate(Y.encodeStateAsUpdate(doc))).toThrow(/a value of more than/);
+		// 10 KB nested 5,000 deep would overflow the stack when Yjs parses it.
+		expect(() => measureUpdate(legacyJson(`${'['.repeat(5000)}${']'.repeat(5000)}`))).toThrow(UpdateMalformed);
+		// Brackets and commas inside strings are text, not structure.
+		expect(measureUpdate(legacyJson(JSON.stringify('[[[[,,,{{{'.repeat(1000)))).values).toBe(2);
 	});
 
 	it('never refuses what Yjs reads: 20,000 mutated updates', () => {

@@ -148,11 +148,15 @@ export function updateAsset(
 	requireAsset(doc, id);
 	const fields = cleanFields(patch);
 	const current = readAsset(doc, id);
-	const changed = Object.entries(fields).some(
-		([key, value]) => JSON.stringify(current?.[key as keyof typeof current]) !== JSON.stringify(value)
+	// Only what differs is written: a value that is already there is not stamped again, so
+	// it cannot win a concurrent race against a peer's edit of the same field.
+	const changed = Object.fromEntries(
+		Object.entries(fields).filter(
+			([key, value]) => JSON.stringify(current?.[key as keyof typeof current]) !== JSON.stringify(value)
+		)
 	);
-	if (!changed) return;
-	transact(doc, () => patchAsset(doc, id, { ...fields, updatedBy: stamp(by), updatedAt: now }), origin);
+	if (Object.keys(changed).length === 0) return;
+	transact(doc, () => patchAsset(doc, id, { ...changed, updatedBy: stamp(by), updatedAt: now }), origin);
 }
 
 export function moveAsset(

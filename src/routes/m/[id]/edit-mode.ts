@@ -10,6 +10,7 @@
  *   browsing ──move──▶ moving (tap: move the asset there) ──done──▶ browsing
  *   browsing ──edit──▶ editing (the edit form) ──saved / cancel──▶ browsing
  *
+ * `resume` reopens a draft kept on this device (from browsing only).
  * `cancel` and `escape` leave any mode for browsing; `gone` does when the asset being moved or
  * edited disappears (deleted or hidden by someone else). Events that do not apply to the
  * current mode leave it as it is.
@@ -40,7 +41,9 @@ export type EditEvent =
 	| { type: 'saved' }
 	| { type: 'cancel' }
 	| { type: 'escape' }
-	| { type: 'gone'; id: string };
+	| { type: 'gone'; id: string }
+	/** Work kept on this device (a draft) opened again: a new asset's form, an edit, an area. */
+	| { type: 'resume'; to: Extract<EditMode, { kind: 'adding' | 'editing' | 'drawing' }> };
 
 export const BROWSING: EditMode = { kind: 'browsing' };
 
@@ -79,6 +82,8 @@ export function transition(mode: EditMode, event: EditEvent): EditMode {
 		case 'escape':
 			// The forms are dialogs: Escape there is the dialog's own cancel.
 			return mode.kind === 'placing' || mode.kind === 'drawing' || mode.kind === 'moving' ? BROWSING : mode;
+		case 'resume':
+			return mode.kind === 'browsing' ? event.to : mode;
 		case 'gone':
 			return (mode.kind === 'moving' || mode.kind === 'editing') && mode.id === event.id ? BROWSING : mode;
 	}
