@@ -68,3 +68,30 @@ export function parsePeer(clientId: number, state: unknown, self: boolean): Peer
 		presenting: role === 'facilitator' ? parsePresentView(state.present) : null
 	};
 }
+
+const graphemes = typeof Intl !== 'undefined' && 'Segmenter' in Intl ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
+/** A word's letters, digits, emoji or symbols start with one of these; punctuation never. */
+const WORD_START = /[\p{L}\p{N}\p{Extended_Pictographic}\p{So}]/u;
+
+/** The first whole character of a word that is not punctuation: "é" with its accent, "👩🏽‍🌾" whole. */
+function firstCharacter(word: string): string | null {
+	const pieces = graphemes ? Array.from(graphemes.segment(word), (piece) => piece.segment) : Array.from(word);
+	return pieces.find((piece) => WORD_START.test(piece)) ?? null;
+}
+
+/**
+ * A presence avatar's initials: the first whole character of the first and the last word,
+ * punctuation skipped ("(Maria) O'Brien" → "MO"), upper-cased where the script has case.
+ * "·" when the name has nothing to show.
+ */
+export function initials(name: string): string {
+	const firsts = name
+		.trim()
+		.split(/\s+/)
+		.map(firstCharacter)
+		.filter((char): char is string => char !== null);
+	if (firsts.length === 0) return '·';
+	const chosen = firsts.length > 1 ? [firsts[0], firsts[firsts.length - 1]] : [firsts[0]];
+	// Upper case only where it stays one character ("ß" would become "SS").
+	return chosen.map((char) => (char.toLocaleUpperCase().length === char.length ? char.toLocaleUpperCase() : char)).join('');
+}
