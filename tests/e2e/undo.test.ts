@@ -19,7 +19,7 @@ async function rename(page: Page, from: string, to: string, field = 'Name') {
 	await page.getByTestId('asset-details').getByRole('button', { name: 'Edit' }).click();
 	const form = page.getByRole('dialog');
 	await form.getByLabel(field).fill(to);
-	await form.getByRole('button', { name: 'Save asset' }).click();
+	await form.getByRole('button', { name: 'Save changes' }).click();
 	await expect.poll(() => form.count()).toBe(0);
 }
 
