@@ -19,6 +19,8 @@ async function rename(page: Page, from: string, to: string, field = 'Name') {
 	await page.getByTestId('asset-details').getByRole('button', { name: 'Edit' }).click();
 	const form = page.getByRole('dialog');
 	await form.getByLabel(field).fill(to);
+	// The description says how much room is left rather than stopping without a word.
+	if (field === 'Description') expect(await form.getByTestId('description-room').textContent()).toBe(`${4000 - to.length} characters left`);
 	await form.getByRole('button', { name: 'Save changes' }).click();
 	await expect.poll(() => form.count()).toBe(0);
 }
