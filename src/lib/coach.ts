@@ -56,6 +56,7 @@ interface Compiled {
 
 const WORD = /[\p{L}\p{M}\p{N}]+(?:[-\u2010\u2011'\u2019][\p{L}\p{M}\p{N}]+)*/gu;
 const SPACE_ONLY = /^[^\S\n]*\n?[^\S\n]*$/; // whitespace, at most one line break
+const TYPOGRAPHIC = /[\u2010\u2011\u2019]/;
 const SENTENCE_GAP = /[.!?…:;\n"“‘(\[]/;
 
 const compiled = new WeakMap<CoachData, Map<string, Compiled[]>>();
@@ -80,7 +81,8 @@ function compile(data: CoachData): Map<string, Compiled[]> {
 
 /** Lowercase, with typographic hyphens and apostrophes folded to ASCII. */
 function fold(word: string): string {
-	return word.toLowerCase().replace(/[\u2010\u2011]/g, '-').replace(/\u2019/g, "'");
+	const lower = word.toLowerCase();
+	return TYPOGRAPHIC.test(lower) ? lower.replace(/[\u2010\u2011]/g, '-').replace(/\u2019/g, "'") : lower;
 }
 
 /** The replacement in the case of the original: "Problems" → "Goals", "ISSUES" → "PRIORITIES". */
@@ -98,9 +100,10 @@ export function coach(text: string, data: CoachData = coachEn): CoachHint[] {
 	const starts: number[] = [];
 	const ends: number[] = [];
 	const folded: string[] = [];
-	for (const m of text.matchAll(WORD)) {
+	WORD.lastIndex = 0;
+	for (let m = WORD.exec(text); m !== null; m = WORD.exec(text)) {
 		starts.push(m.index);
-		ends.push(m.index + m[0].length);
+		ends.push(WORD.lastIndex);
 		folded.push(fold(m[0]));
 	}
 	const count = folded.length;
