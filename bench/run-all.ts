@@ -12,9 +12,11 @@ import { runMap10k } from './map-10k.ts';
 import { runPresenceBench } from './presence.ts';
 import { runDragRate } from './drag-rate.ts';
 import { runPlacesBench } from './places.ts';
+import { runCoachBench } from './coach.ts';
 
 await runGateBench();
 await runPlacesBench();
+runCoachBench();
 await runStoreBench();
 await runDurableBench();
 await runCompactionBench();

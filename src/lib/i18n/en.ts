@@ -266,6 +266,12 @@ export const en = {
 	'facilitator.detailsSave': 'Save',
 	'facilitator.detailsCancel': 'Cancel',
 	'form.charactersLeft': '{count} characters left',
+	'coach.intro': 'Asset-based wording, if it helps (you can save either way):',
+	'coach.hint': '“{word}” → try {suggestions}',
+	'coach.or': 'or',
+	'coach.use': 'Use “{suggestion}”',
+	'coach.useLabel': 'Use “{suggestion}” instead of “{word}”',
+	'coach.more': 'And {count} more like these.',
 	'facilitator.detailsSaved': 'The map’s details are saved for everyone.',
 	'facilitator.lockedBanner': 'This map is locked. Only facilitators can change it.',
 
