@@ -25,7 +25,7 @@ import {
 	type AtlasDoc,
 	type Collection
 } from './schema.ts';
-import { InvalidInputError, isCategory, parseGeometry, parseMapView, parseTags } from './validate.ts';
+import { checkDrawnGeometry, InvalidInputError, isCategory, parseGeometry, parseMapView, parseTags } from './validate.ts';
 
 /** Origin of transactions made by this client's own UI. */
 export const LOCAL_ORIGIN = 'asset-atlas:local';
@@ -43,6 +43,7 @@ function cleanText(value: unknown, field: string, max: number, required = false)
 function cleanGeometry(value: unknown): AssetGeometry {
 	const geometry = parseGeometry(value);
 	if (!geometry) throw new InvalidInputError('geometry', 'geometry is not a valid point, line or area');
+	checkDrawnGeometry(geometry);
 	return geometry;
 }
 

@@ -20,6 +20,7 @@ import {
 	type MapView,
 	type Position
 } from './model.ts';
+import { selfCrossings } from './geometry.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -184,11 +185,27 @@ export function parseMeta(raw: Raw): MapMeta {
 	};
 }
 
+/**
+ * A person's own area is refused when its edges cross (a bow tie): its size, its label and
+ * "is this point inside" have no clear answer. Found by @turf/kinks. Peers' areas are still
+ * read (parseGeometry) so that nothing already on the map disappears.
+ */
+export function checkDrawnGeometry(geometry: AssetGeometry): void {
+	if (geometry.type !== 'Polygon') return;
+	const crossings = selfCrossings(geometry);
+	if (crossings.length > 0) {
+		const [lng, lat] = crossings[0];
+		throw new InvalidInputError('geometry', `the area's edges cross each other (near ${lng.toFixed(5)}, ${lat.toFixed(5)})`, 'self-crossing');
+	}
+}
+
 /** Thrown by mutations when a person's own input is unusable; the doc is left unchanged. */
 export class InvalidInputError extends Error {
 	constructor(
 		readonly field: string,
-		message: string
+		message: string,
+		/** Why, when the field alone does not say it (e.g. 'self-crossing'), for a more precise sentence. */
+		readonly reason?: string
 	) {
 		super(message);
 		this.name = 'InvalidInputError';
