@@ -43,7 +43,6 @@ function cleanText(value: unknown, field: string, max: number, required = false)
 function cleanGeometry(value: unknown): AssetGeometry {
 	const geometry = parseGeometry(value);
 	if (!geometry) throw new InvalidInputError('geometry', 'geometry is not a valid point, line or area');
-	checkDrawnGeometry(geometry);
 	return geometry;
 }
 
@@ -112,6 +111,7 @@ export function addAsset(
 	for (const required of ['name', 'category', 'geometry'] as const) {
 		if (fields[required] === undefined) throw new InvalidInputError(required, `${required} is required`);
 	}
+	checkDrawnGeometry(fields.geometry as AssetGeometry);
 	const id = newEntityId();
 	const who = stamp(by);
 	transact(
@@ -157,6 +157,8 @@ export function updateAsset(
 		)
 	);
 	if (Object.keys(changed).length === 0) return;
+	// Only a new shape is judged, so a peer's existing area can still be renamed.
+	if (changed.geometry) checkDrawnGeometry(changed.geometry as AssetGeometry);
 	transact(doc, () => patchAsset(doc, id, { ...changed, updatedBy: stamp(by), updatedAt: now }), origin);
 }
 
