@@ -14,6 +14,7 @@ import {
 	type Category,
 	type Contributor,
 	type Goal,
+	type Link,
 	GOAL_HORIZONS,
 	GOAL_STATUSES,
 	type MapMeta,
@@ -21,6 +22,7 @@ import {
 	type Position
 } from './model.ts';
 import { selfCrossings } from './geometry.ts';
+import { isEntityId, linkId } from './ids.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -159,6 +161,29 @@ export function parseGoal(id: string, raw: unknown): Goal | null {
 		createdAt,
 		updatedBy: parseContributor(raw.updatedBy),
 		updatedAt: finiteNumber(raw.updatedAt, createdAt),
+		deletedAt: deletedAtOf(raw)
+	};
+}
+
+/**
+ * A link as a peer wrote it, or null when it names no usable kind or ends. The entry's own
+ * key is not trusted for meaning: the id returned is derived from kind, from and to, so
+ * readers count two entries for the same link once.
+ */
+export function parseLink(raw: unknown): Link | null {
+	if (!isRecord(raw)) return null;
+	const { kind, from, to } = raw;
+	if (kind !== 'supports' && kind !== 'connects') return null;
+	if (!isEntityId(from) || !isEntityId(to)) return null;
+	if (kind === 'connects' && from === to) return null;
+	return {
+		id: linkId(kind, from, to)!,
+		kind,
+		from,
+		to,
+		note: text(raw.note, LIMITS.description),
+		createdBy: parseContributor(raw.createdBy),
+		createdAt: finiteNumber(raw.createdAt, 0),
 		deletedAt: deletedAtOf(raw)
 	};
 }
