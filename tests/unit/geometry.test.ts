@@ -113,6 +113,19 @@ describe('bounds', () => {
 		expect(boundsOfGeometries([])).toBeNull();
 		expect(boundsOf([{ geometry: { type: 'LineString', coordinates: [[1, 2], [-1, 5]] } }])).toEqual([[-1, 2], [1, 5]]);
 	});
+
+	it('go the short way across the antimeridian when the assets sit on both sides of it', () => {
+		const fiji = [
+			{ type: 'Point' as const, coordinates: [178.4, -18.1] as Position },
+			{ type: 'Point' as const, coordinates: [-179.9, -16.5] as Position },
+			polygon([[179, -17], [179.5, -17], [179.5, -16], [179, -17]])
+		];
+		const [[west, south], [east, north]] = boundsOfGeometries(fiji)!;
+		expect([west, south, north]).toEqual([178.4, -18.1, -16]);
+		expect(east).toBeCloseTo(180.1, 9);
+		// Points spread over most of the world keep the usual box.
+		expect(boundsOfGeometries([{ type: 'Point', coordinates: [-100, 0] }, { type: 'Point', coordinates: [100, 0] }, { type: 'Point', coordinates: [0, 0] }])).toEqual([[-100, 0], [100, 0]]);
+	});
 });
 
 const ana: Contributor = { id: 'ana0000000000001', name: 'Ana', affiliation: 'community-member' };

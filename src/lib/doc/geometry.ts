@@ -59,15 +59,37 @@ export function geometryBounds(geometry: AssetGeometry): Bounds {
 	];
 }
 
-/** The box around every coordinate of the geometries (areas and lines whole), or null when there are none. */
+/**
+ * The box around every coordinate of the geometries (areas and lines whole), or null when
+ * there are none. When the assets sit on both sides of the antimeridian (Fiji, the Aleutians),
+ * the box goes the short way across it: its east is then beyond 180° (MapLibre frames that).
+ */
 export function boundsOfGeometries(geometries: Iterable<AssetGeometry>): Bounds | null {
 	const list = [...geometries];
 	if (list.length === 0) return null;
 	const [west, south, east, north] = turfBbox({ type: 'GeometryCollection', geometries: list });
-	return [
-		[west, south],
-		[east, north]
-	];
+	const across = east - west > 180 ? acrossAntimeridian(list) : null;
+	return across ? [[across[0], south], [across[1], north]] : [[west, south], [east, north]];
+}
+
+/** [west, east + 360] of the narrowest box crossing ±180°, when it is narrower than the usual one. */
+function acrossAntimeridian(geometries: AssetGeometry[]): [number, number] | null {
+	const lngs = geometries
+		.flatMap((g) => (g.type === 'Point' ? [g.coordinates] : g.type === 'LineString' ? g.coordinates : g.coordinates.flat()))
+		.map((p) => p[0])
+		.sort((a, b) => a - b);
+	// The widest empty stretch of longitude inside (-180, 180) is what the box leaves out.
+	let gap = 0;
+	let at = -1;
+	for (let i = 1; i < lngs.length; i++) {
+		if (lngs[i] - lngs[i - 1] > gap) {
+			gap = lngs[i] - lngs[i - 1];
+			at = i;
+		}
+	}
+	const usual = lngs[lngs.length - 1] - lngs[0];
+	if (at < 0 || 360 - gap >= usual) return null;
+	return [lngs[at], lngs[at - 1] + 360];
 }
 
 /** The box around a set of positions, or null when there are none. */
