@@ -2,6 +2,7 @@
  * Words of the present view (`/m/<id>/present`), as pure functions of selector output, so
  * what the room reads is tested without a browser.
  */
+import { boundsOfGeometries, type Bounds } from './doc/geometry.ts';
 import type { Asset } from './doc/model.ts';
 import type { Contribution } from './doc/selectors.ts';
 import { t } from './i18n/index.ts';
@@ -30,21 +31,6 @@ export function peopleHere(count: number): string {
 }
 
 /** [[west, south], [east, north]] of every coordinate of the assets (areas whole), or null. */
-export function boundsOf(assets: Array<Pick<Asset, 'geometry'>>): [[number, number], [number, number]] | null {
-	let west = Infinity;
-	let south = Infinity;
-	let east = -Infinity;
-	let north = -Infinity;
-	const add = ([lng, lat]: [number, number]) => {
-		west = Math.min(west, lng);
-		east = Math.max(east, lng);
-		south = Math.min(south, lat);
-		north = Math.max(north, lat);
-	};
-	for (const { geometry } of assets) {
-		if (geometry.type === 'Point') add(geometry.coordinates);
-		else if (geometry.type === 'LineString') geometry.coordinates.forEach(add);
-		else geometry.coordinates.forEach((ring) => ring.forEach(add));
-	}
-	return west === Infinity ? null : [[west, south], [east, north]];
+export function boundsOf(assets: Array<Pick<Asset, 'geometry'>>): Bounds | null {
+	return boundsOfGeometries(assets.map((asset) => asset.geometry));
 }

@@ -52,3 +52,10 @@ export function connectsLinkId(assetA: string, assetB: string): string {
 	const [first, second] = [assetA, assetB].sort();
 	return `connects:${first}:${second}`;
 }
+
+/** The derived id of a link of either kind, or null for an unknown kind. */
+export function linkId(kind: string, from: string, to: string): string | null {
+	if (kind === 'supports') return supportsLinkId(from, to);
+	if (kind === 'connects') return connectsLinkId(from, to);
+	return null;
+}

@@ -92,6 +92,32 @@ export interface Goal {
 	deletedAt: number | null;
 }
 
+export const LINK_KINDS = ['supports', 'connects'] as const;
+export type LinkKind = (typeof LINK_KINDS)[number];
+
+/** 'supports': asset (from) → goal (to); 'connects': asset ↔ asset. The id is derived (ids.ts linkId). */
+export interface Link {
+	id: string;
+	kind: LinkKind;
+	from: string;
+	to: string;
+	note: string;
+	createdBy: Contributor | null;
+	createdAt: number;
+	/** Set when the link itself was removed; such links are not shown. */
+	deletedAt: number | null;
+}
+
+/** Community voices and campus voices (DESIGN.md); 'other' belongs to neither. */
+export const AFFILIATION_GROUPS = ['community', 'campus'] as const;
+export type AffiliationGroup = (typeof AFFILIATION_GROUPS)[number];
+
+export function affiliationGroup(affiliation: Affiliation | null | undefined): AffiliationGroup | null {
+	if (affiliation === 'community-member' || affiliation === 'community-organization') return 'community';
+	if (affiliation === 'campus-staff' || affiliation === 'faculty' || affiliation === 'student') return 'campus';
+	return null;
+}
+
 /** The fields a person fills in; the rest is stamped by mutations. */
 export interface AssetFields {
 	name: string;

@@ -25,7 +25,7 @@ import {
 	type AtlasDoc,
 	type Collection
 } from './schema.ts';
-import { InvalidInputError, isCategory, parseGeometry, parseMapView, parseTags } from './validate.ts';
+import { checkDrawnGeometry, InvalidInputError, isCategory, parseGeometry, parseMapView, parseTags } from './validate.ts';
 
 /** Origin of transactions made by this client's own UI. */
 export const LOCAL_ORIGIN = 'asset-atlas:local';
@@ -111,6 +111,7 @@ export function addAsset(
 	for (const required of ['name', 'category', 'geometry'] as const) {
 		if (fields[required] === undefined) throw new InvalidInputError(required, `${required} is required`);
 	}
+	checkDrawnGeometry(fields.geometry as AssetGeometry);
 	const id = newEntityId();
 	const who = stamp(by);
 	transact(
@@ -156,6 +157,8 @@ export function updateAsset(
 		)
 	);
 	if (Object.keys(changed).length === 0) return;
+	// Only a new shape is judged, so a peer's existing area can still be renamed.
+	if (changed.geometry) checkDrawnGeometry(changed.geometry as AssetGeometry);
 	transact(doc, () => patchAsset(doc, id, { ...changed, updatedBy: stamp(by), updatedAt: now }), origin);
 }
 

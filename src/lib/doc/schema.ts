@@ -5,8 +5,8 @@
  */
 import * as Y from 'yjs';
 import { isEntityId } from './ids.ts';
-import type { Asset, Goal, MapMeta } from './model.ts';
-import { parseAsset, parseGoal, parseMeta } from './validate.ts';
+import type { Asset, Goal, Link, MapMeta } from './model.ts';
+import { parseAsset, parseGoal, parseLink, parseMeta } from './validate.ts';
 
 export type AtlasDoc = Y.Doc;
 type Entity = Y.Map<unknown>;
@@ -72,6 +72,25 @@ export function readAllGoals(doc: AtlasDoc): Goal[] {
 		if (goal) out.push(goal);
 	});
 	return out;
+}
+
+/** Every readable link, each counted once by its derived id; malformed ones skipped. */
+export function readAllLinks(doc: AtlasDoc): Link[] {
+	const out = new Map<string, Link>();
+	collectionOf(doc, 'links').forEach((value) => {
+		if (!(value instanceof Y.Map)) return;
+		const link = parseLink(value.toJSON());
+		if (link && !out.has(link.id)) out.set(link.id, link);
+	});
+	return [...out.values()];
+}
+
+/** Links change rarely and are few per asset, so listeners just re-read them all. */
+export function observeLinks(doc: AtlasDoc, onChange: () => void): () => void {
+	const links = collectionOf(doc, 'links');
+	const handler = () => onChange();
+	links.observeDeep(handler);
+	return () => links.unobserveDeep(handler);
 }
 
 /** When an entry of any collection was deleted (soft), or null if it is not deleted or not there. */

@@ -2,7 +2,8 @@
  * Read-only views of a map for the screen and for exports. Pure functions over typed
  * values, so the same code feeds the map layer, the list and (later) the exporters.
  */
-import polylabel from 'polylabel';
+import { geometryAnchor } from './geometry.ts';
+export { areaLabelAnchor, translateGeometry } from './geometry.ts';
 import { CATEGORIES, type Affiliation, type Asset, type Category, type Role } from './model.ts';
 
 /** Whether someone with this role sees the asset at all. */
@@ -80,48 +81,9 @@ export function countByCategory(assets: Iterable<Asset>): Map<Category | null, n
 	return counts;
 }
 
-/** The same shape shifted by a distance in degrees, for moving lines and areas whole. */
-export function translateGeometry(geometry: Asset['geometry'], dLng: number, dLat: number): Asset['geometry'] {
-	const shift = ([lng, lat]: [number, number]): [number, number] => [lng + dLng, lat + dLat];
-	switch (geometry.type) {
-		case 'Point':
-			return { type: 'Point', coordinates: shift(geometry.coordinates) };
-		case 'LineString':
-			return { type: 'LineString', coordinates: geometry.coordinates.map(shift) };
-		case 'Polygon':
-			return { type: 'Polygon', coordinates: geometry.coordinates.map((ring) => ring.map(shift)) };
-	}
-}
-
-/** A representative point of any geometry, for centering the map and placing a marker. */
-export function assetAnchor(asset: Asset): [number, number] {
-	const geometry = asset.geometry;
-	if (geometry.type === 'Point') return geometry.coordinates;
-	const positions = geometry.type === 'LineString' ? geometry.coordinates : geometry.coordinates[0];
-	let lng = 0;
-	let lat = 0;
-	const count = geometry.type === 'Polygon' ? positions.length - 1 : positions.length;
-	for (let i = 0; i < count; i++) {
-		lng += positions[i][0];
-		lat += positions[i][1];
-	}
-	return [lng / count, lat / count];
-}
-
-/**
- * Where an area's name goes: the point inside it farthest from its edges (polylabel), so
- * the label sits inside even a crescent or an L-shaped area, where the average of the
- * corners can fall outside. Precision is a hundredth of the area's larger side.
- */
-export function areaLabelAnchor(geometry: Asset['geometry']): [number, number] | null {
-	if (geometry.type !== 'Polygon' || geometry.coordinates.length === 0 || geometry.coordinates[0].length < 4) return null;
-	const ring = geometry.coordinates[0];
-	const lngs = ring.map((p) => p[0]);
-	const lats = ring.map((p) => p[1]);
-	const span = Math.max(Math.max(...lngs) - Math.min(...lngs), Math.max(...lats) - Math.min(...lats));
-	if (!(span > 0)) return [ring[0][0], ring[0][1]];
-	const [lng, lat] = polylabel(geometry.coordinates, span / 100);
-	return [lng, lat];
+/** A representative point of any geometry, always on it (inside an area): see geometry.ts. */
+export function assetAnchor(asset: Pick<Asset, 'geometry'>): [number, number] {
+	return geometryAnchor(asset.geometry);
 }
 
 /** What a shared screen (the present view) shows: never deleted, never hidden, whoever opens it. */

@@ -14,12 +14,15 @@ import {
 	type Category,
 	type Contributor,
 	type Goal,
+	type Link,
 	GOAL_HORIZONS,
 	GOAL_STATUSES,
 	type MapMeta,
 	type MapView,
 	type Position
 } from './model.ts';
+import { selfCrossings } from './geometry.ts';
+import { isEntityId, linkId } from './ids.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -162,6 +165,29 @@ export function parseGoal(id: string, raw: unknown): Goal | null {
 	};
 }
 
+/**
+ * A link as a peer wrote it, or null when it names no usable kind or ends. The entry's own
+ * key is not trusted for meaning: the id returned is derived from kind, from and to, so
+ * readers count two entries for the same link once.
+ */
+export function parseLink(raw: unknown): Link | null {
+	if (!isRecord(raw)) return null;
+	const { kind, from, to } = raw;
+	if (kind !== 'supports' && kind !== 'connects') return null;
+	if (!isEntityId(from) || !isEntityId(to)) return null;
+	if (kind === 'connects' && from === to) return null;
+	return {
+		id: linkId(kind, from, to)!,
+		kind,
+		from,
+		to,
+		note: text(raw.note, LIMITS.description),
+		createdBy: parseContributor(raw.createdBy),
+		createdAt: finiteNumber(raw.createdAt, 0),
+		deletedAt: deletedAtOf(raw)
+	};
+}
+
 export function parseMapView(value: unknown): MapView | null {
 	if (!isRecord(value)) return null;
 	const center = parsePosition(value.center);
@@ -184,11 +210,27 @@ export function parseMeta(raw: Raw): MapMeta {
 	};
 }
 
+/**
+ * A person's own area is refused when its edges cross (a bow tie): its size, its label and
+ * "is this point inside" have no clear answer. Found by @turf/kinks. Peers' areas are still
+ * read (parseGeometry) so that nothing already on the map disappears.
+ */
+export function checkDrawnGeometry(geometry: AssetGeometry): void {
+	if (geometry.type !== 'Polygon') return;
+	const crossings = selfCrossings(geometry);
+	if (crossings.length > 0) {
+		const [lng, lat] = crossings[0];
+		throw new InvalidInputError('geometry', `the area's edges cross each other (near ${lng.toFixed(5)}, ${lat.toFixed(5)})`, 'self-crossing');
+	}
+}
+
 /** Thrown by mutations when a person's own input is unusable; the doc is left unchanged. */
 export class InvalidInputError extends Error {
 	constructor(
 		readonly field: string,
-		message: string
+		message: string,
+		/** Why, when the field alone does not say it (e.g. 'self-crossing'), for a more precise sentence. */
+		readonly reason?: string
 	) {
 		super(message);
 		this.name = 'InvalidInputError';

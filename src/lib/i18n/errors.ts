@@ -19,7 +19,13 @@ const FIELD_MESSAGES: Record<string, MessageKey> = {
 	id: 'refusal.gone'
 };
 
+const REASON_MESSAGES: Record<string, MessageKey> = {
+	'self-crossing': 'refusal.selfCrossing'
+};
+
 export function errorMessage(error: unknown): string {
-	if (error instanceof InvalidInputError) return t(FIELD_MESSAGES[error.field] ?? 'refusal.generic');
+	if (error instanceof InvalidInputError) {
+		return t((error.reason && REASON_MESSAGES[error.reason]) || FIELD_MESSAGES[error.field] || 'refusal.generic');
+	}
 	return t('refusal.generic');
 }

@@ -5,26 +5,12 @@
  */
 import type { Map as MaplibreMap } from 'maplibre-gl';
 import type { PlaceResult } from '$lib/api.ts';
-import type { Asset, AssetGeometry, MapView } from '$lib/doc/model.ts';
+import type { Asset, MapView } from '$lib/doc/model.ts';
+import { boundsOfGeometries, geometryBounds, type Bounds } from '$lib/doc/geometry.ts';
 import { assetAnchor } from '$lib/doc/selectors.ts';
 
-export type Bounds = [[number, number], [number, number]];
-
-/** The box around a geometry's coordinates: [[west, south], [east, north]]. */
-export function geometryBounds(geometry: AssetGeometry): Bounds {
-	const positions: Array<[number, number]> =
-		geometry.type === 'Point' ? [geometry.coordinates] : geometry.type === 'LineString' ? geometry.coordinates : geometry.coordinates.flat();
-	return boundsOf(positions);
-}
-
-export function boundsOf(positions: Array<[number, number]>): Bounds {
-	const lngs = positions.map((p) => p[0]);
-	const lats = positions.map((p) => p[1]);
-	return [
-		[Math.min(...lngs), Math.min(...lats)],
-		[Math.max(...lngs), Math.max(...lats)]
-	];
-}
+export type { Bounds };
+export { geometryBounds };
 
 /** All the assets in view (or the map's starting view when it has none), at once. */
 export function frameAssets(map: MaplibreMap, assets: Asset[], view: MapView | null): void {
@@ -32,7 +18,8 @@ export function frameAssets(map: MaplibreMap, assets: Asset[], view: MapView | n
 		if (view) map.jumpTo({ center: view.center, zoom: view.zoom });
 		return;
 	}
-	map.fitBounds(boundsOf(assets.map(assetAnchor)), { padding: 60, maxZoom: 15, duration: 0 });
+	const bounds = boundsOfGeometries(assets.map((asset) => asset.geometry));
+	if (bounds) map.fitBounds(bounds, { padding: 60, maxZoom: 15, duration: 0 });
 }
 
 /**
