@@ -49,13 +49,14 @@ function snapshotDoc(doc: Y.Doc): Map<string, TypeSnapshot> {
 	return roots;
 }
 
-function diffType(before: TypeSnapshot | null, after: TypeSnapshot, path: Path, add: (op: ChangeOp, parent: Path, key: string | null) => void) {
+function diffType(before: TypeSnapshot | null, after: TypeSnapshot, path: Path, add: (op: ChangeOp, parent: Path, key: string | null, typed?: boolean) => void) {
 	const keys = new Set([...(before?.map.keys() ?? []), ...after.map.keys()]);
 	for (const key of keys) {
 		const was = before?.map.get(key);
 		const now = after.map.get(key);
 		if (now && (!was || was.id !== now.id)) {
-			add(was ? 'replace' : 'create', path, key);
+			// A Yjs type as the new value is named as such (write-rules.ts: fields hold plain values).
+			add(was ? 'replace' : 'create', path, key, now.child !== null);
 			if (now.child) diffType(null, now.child, [...path, key], add);
 		} else if (was && !now) {
 			add('delete', path, key);
@@ -111,9 +112,9 @@ export function effectOfApplying(doc: Y.Doc, update: Uint8Array): Truth {
 	if (copy.store.pendingStructs || copy.store.pendingDs) return { kind: 'pending' };
 
 	const changes = new Map<string, Change>();
-	const add = (op: ChangeOp, parent: Path | null, key: string | null) => {
+	const add = (op: ChangeOp, parent: Path | null, key: string | null, typed = false) => {
 		const id = JSON.stringify([op, parent, key]);
-		if (!changes.has(id)) changes.set(id, { op, parent, key });
+		if (!changes.has(id)) changes.set(id, typed ? { op, parent, key, typed } : { op, parent, key });
 	};
 	const after = snapshotDoc(copy);
 	for (const [name, snapshot] of after) diffType(before.get(name) ?? null, snapshot, [name], add);
