@@ -59,7 +59,7 @@ describe('selectors', () => {
 			type: 'Feature',
 			id: 'g',
 			geometry: garden.geometry,
-			properties: { id: 'g', name: 'Community garden', category: 'places', hidden: false }
+			properties: { id: 'g', name: 'Community garden', category: 'places', hidden: false, createdAt: garden.createdAt }
 		});
 		expect(assetFeature(asset({ category: null })).properties.category).toBe('unknown');
 	});

@@ -17,6 +17,8 @@ export interface AssetFeatureProperties {
 	name: string;
 	category: string;
 	hidden: boolean;
+	/** Newest labels are placed first where names collide (the layer's symbol-sort-key). */
+	createdAt: number;
 }
 
 export interface AssetFeature {
@@ -36,7 +38,8 @@ export function assetFeature(asset: Asset): AssetFeature {
 			id: asset.id,
 			name: asset.name,
 			category: asset.category ?? 'unknown',
-			hidden: asset.hidden
+			hidden: asset.hidden,
+			createdAt: asset.createdAt
 		}
 	};
 }
