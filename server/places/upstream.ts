@@ -48,19 +48,24 @@ function fromNominatim(items: unknown[]): Place[] {
 		const address = typeof record.address === 'object' && record.address !== null ? (record.address as Record<string, unknown>) : {};
 		const name = text(record.name) || text(record.display_name).split(',')[0];
 		if (!name) continue;
-		places.push({
-			name,
-			country: text(address.country_code, 2).toUpperCase(),
-			admin: text(address.state, 80),
-			lon,
-			lat: lat!,
-			population: 0,
-			zoom: zoomForBbox(bbox),
-			...(bbox ? { bbox } : {}),
-			source: 'upstream'
-		});
+		places.push(upstreamPlace(name, address.country_code, address.state, lon, lat!, bbox));
 	}
 	return places;
+}
+
+/** A place either geocoder found, in our shape (no population: zoom from its extent). */
+function upstreamPlace(name: string, country: unknown, admin: unknown, lon: number, lat: number, bbox: [number, number, number, number] | undefined): Place {
+	return {
+		name,
+		country: text(country, 2).toUpperCase(),
+		admin: text(admin, 80),
+		lon,
+		lat,
+		population: 0,
+		zoom: zoomForBbox(bbox),
+		...(bbox ? { bbox } : {}),
+		source: 'upstream'
+	};
 }
 
 /** Photon: a GeoJSON FeatureCollection; properties { name, countrycode, state, extent: [w, n, e, s] }. */
@@ -76,17 +81,7 @@ function fromPhoton(features: unknown[]): Place[] {
 		if (!name) continue;
 		const extent = Array.isArray(properties.extent) ? properties.extent.map(finite) : [];
 		const bbox = extent.length === 4 && extent.every((n) => n !== null) ? ([extent[0], extent[3], extent[2], extent[1]] as [number, number, number, number]) : undefined;
-		places.push({
-			name,
-			country: text(properties.countrycode, 2).toUpperCase(),
-			admin: text(properties.state, 80),
-			lon,
-			lat: lat!,
-			population: 0,
-			zoom: zoomForBbox(bbox),
-			...(bbox ? { bbox } : {}),
-			source: 'upstream'
-		});
+		places.push(upstreamPlace(name, properties.countrycode, properties.state, lon, lat!, bbox));
 	}
 	return places;
 }
