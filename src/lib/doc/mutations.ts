@@ -30,7 +30,7 @@ import { checkDrawnGeometry, InvalidInputError, isCategory, parseGeometry, parse
 /** Origin of transactions made by this client's own UI. */
 export const LOCAL_ORIGIN = 'asset-atlas:local';
 
-function cleanText(value: unknown, field: string, max: number, required = false): string {
+export function cleanText(value: unknown, field: string, max: number, required = false): string {
 	if (typeof value !== 'string') throw new InvalidInputError(field, `${field} must be text`);
 	const trimmed = value.trim();
 	if (required && !trimmed) throw new InvalidInputError(field, `${field} is required`);
@@ -65,7 +65,7 @@ function cleanFields(input: Partial<AssetFields>): Record<string, unknown> {
 	return out;
 }
 
-function stamp(by: Contributor): Contributor {
+export function stamp(by: Contributor): Contributor {
 	return { id: by.id, name: by.name, affiliation: by.affiliation };
 }
 

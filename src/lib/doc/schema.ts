@@ -115,11 +115,28 @@ export function patchEntity(doc: AtlasDoc, collection: Collection, id: string, f
 }
 
 export function insertAsset(doc: AtlasDoc, id: string, fields: Record<string, unknown>): void {
+	insertEntry(doc, 'assets', id, fields);
+}
+
+/** A new entry of any collection, one nested Y.Map so concurrent edits to its fields merge. */
+export function insertEntry(doc: AtlasDoc, collection: Collection, id: string, fields: Record<string, unknown>): void {
 	const entity = new Y.Map<unknown>();
 	for (const [key, value] of Object.entries(fields)) {
 		if (value !== undefined) entity.set(key, value);
 	}
-	assetsOf(doc).set(id, entity);
+	collectionOf(doc, collection).set(id, entity);
+}
+
+export function readGoal(doc: AtlasDoc, id: string): Goal | null {
+	const entity = entityAt(doc, id, 'goals');
+	return entity && isEntityId(id) ? parseGoal(id, entity.toJSON()) : null;
+}
+
+/** The link stored under its derived id, or null when there is none (or it is unreadable). */
+export function readLink(doc: AtlasDoc, id: string): Link | null {
+	const entity = entityAt(doc, id, 'links');
+	const link = entity ? parseLink(entity.toJSON()) : null;
+	return link && link.id === id ? link : null;
 }
 
 /** Sets only fields whose value changed, so a save touches as little as it can. */

@@ -5,9 +5,10 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import type { Awareness } from 'y-protocols/awareness';
-import type { Asset, Contributor, Goal, MapMeta, Role } from '../doc/model.ts';
+import type { Asset, Contributor, Goal, Link, MapMeta, Role } from '../doc/model.ts';
+import { linkIndex, type LinkIndex } from '../doc/coverage.ts';
 import { isVisibleTo } from '../doc/selectors.ts';
-import { observeAssets, observeGoals, observeMeta, readAllAssets, readAllGoals, readAsset, readMeta, type AtlasDoc } from '../doc/schema.ts';
+import { observeAssets, observeGoals, observeLinks, observeMeta, readAllAssets, readAllGoals, readAllLinks, readAsset, readMeta, type AtlasDoc } from '../doc/schema.ts';
 import type { SyncClient, SyncState } from './client.ts';
 import { parsePeer, type Peer } from './presence.ts';
 
@@ -23,6 +24,9 @@ export class LiveMap {
 	#version = $state(0);
 	#meta = $state<MapMeta>() as MapMeta;
 	#goals = $state<Goal[]>([]);
+	#links = $state<Link[]>([]);
+	/** How this person's visible assets tie to goals and to each other (coverage.ts), rebuilt per change. */
+	readonly #index = $derived(linkIndex(this.assets.values(), this.#goals, this.#links, this.role));
 	readonly #sync: SyncClient | null;
 	readonly #subscribeSync: () => void;
 	readonly #subscribePeers: () => void;
@@ -35,7 +39,9 @@ export class LiveMap {
 		for (const asset of readAllAssets(this.doc)) this.#assets.set(asset.id, asset);
 		this.#meta = readMeta(this.doc);
 		this.#goals = readAllGoals(this.doc);
+		this.#links = readAllLinks(this.doc);
 		this.#stop.push(
+			observeLinks(this.doc, () => (this.#links = readAllLinks(this.doc))),
 			observeAssets(this.doc, (ids) => this.#applyChanges(ids)),
 			observeMeta(this.doc, () => (this.#meta = readMeta(this.doc))),
 			observeGoals(this.doc, () => (this.#goals = readAllGoals(this.doc)))
@@ -81,6 +87,15 @@ export class LiveMap {
 
 	get goals(): Goal[] {
 		return this.#goals;
+	}
+
+	/** Every readable link, removed ones and links to deleted things included. */
+	get links(): Link[] {
+		return this.#links;
+	}
+
+	get index(): LinkIndex {
+		return this.#index;
 	}
 
 	get meta(): MapMeta {
