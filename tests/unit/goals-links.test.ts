@@ -9,6 +9,7 @@ import { linkIndex, goalsWithoutAssets } from '../../src/lib/doc/coverage.ts';
 import { readAllAssets } from '../../src/lib/doc/schema.ts';
 import { InvalidInputError } from '../../src/lib/doc/validate.ts';
 import { OwnUndo } from '../../src/lib/edit/own-undo.ts';
+import { TestNetwork } from '../helpers/connected-docs.ts';
 import type { Contributor } from '../../src/lib/doc/model.ts';
 
 const ana: Contributor = { id: 'ana0000000000001', name: 'Ana', affiliation: 'community-member' };
@@ -162,5 +163,63 @@ describe('links', () => {
 		expect(undo.undo().status).toBe('done');
 		expect(undo.undo().status).toBe('done');
 		expect(readAllAssets(doc).find((a) => a.id === ids[2])?.deletedAt).toBe(99);
+	});
+});
+
+describe('links made at once by people who cannot see each other', () => {
+	function offlinePair() {
+		const network = new TestNetwork(2);
+		const [a, b] = network.peers;
+		// A doc lists only the root maps it has opened; compare() needs them all.
+		for (const peer of network.peers) for (const root of ['assets', 'goals', 'links']) peer.doc.getMap(root);
+		const goal = addGoal(a.doc, { title: 'Food access' }, ana);
+		const garden = asset(a.doc, 'Garden');
+		const pantry = asset(a.doc, 'Pantry', 1);
+		network.flush();
+		network.disconnect(a);
+		network.disconnect(b);
+		return { network, a, b, goal, garden, pantry };
+	}
+
+	it('the same link made twice is one link', () => {
+		const { network, a, b, goal, garden, pantry } = offlinePair();
+		linkAssetsToGoal(a.doc, [garden, pantry], goal, 'grows food', ana);
+		linkAssetsToGoal(b.doc, [garden], goal, 'hosts a market', ben);
+		connectAssets(a.doc, garden, pantry, 'shares space', ana);
+		connectAssets(b.doc, pantry, garden, 'refers people', ben);
+		network.flush();
+		network.compare();
+		expect(a.doc.getMap('links').size).toBe(3);
+		expect(readAllLinks(b.doc).map((link) => link.id).sort()).toEqual(
+			[supportsLinkId(garden, goal), supportsLinkId(pantry, goal), connectsLinkId(garden, pantry)].sort()
+		);
+	});
+
+	it('one unlinks while the other adds a note: both see the same outcome', () => {
+		const { network, a, b, goal, garden } = offlinePair();
+		network.reconnect(a);
+		network.reconnect(b);
+		linkAssetsToGoal(a.doc, [garden], goal, undefined, ana);
+		network.flush();
+		network.disconnect(a);
+		network.disconnect(b);
+		const id = supportsLinkId(garden, goal);
+		unlink(a.doc, [id], ana, 10);
+		setLinkNote(b.doc, id, 'grows food', ben, 11);
+		network.flush();
+		network.compare();
+		// Different fields of one entry merge: the unlink and the note both stand.
+		expect(readLink(b.doc, id)).toMatchObject({ deletedAt: 10, note: 'grows food' });
+	});
+
+	it('an asset deleted while someone links it: the link is kept but not live', () => {
+		const { network, a, b, goal, garden, pantry } = offlinePair();
+		deleteAsset(a.doc, garden, ana);
+		linkAssetsToGoal(b.doc, [garden, pantry], goal, undefined, ben);
+		network.flush();
+		network.compare();
+		expect(readAllLinks(a.doc)).toHaveLength(2);
+		const index = linkIndex(readAllAssets(a.doc), readAllGoals(a.doc), readAllLinks(a.doc), 'editor');
+		expect([...(index.assetsOfGoal.get(goal) ?? [])]).toEqual([pantry]);
 	});
 });
