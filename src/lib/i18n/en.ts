@@ -43,6 +43,7 @@ export const en = {
 	'goals.untitled': 'Untitled goal',
 	'goals.supporting': 'Assets supporting this goal',
 	'goals.noSupport': 'No asset is tied to this goal yet. Add assets from the list, or draw around them on the map.',
+	'goals.noSupportViewer': 'No asset is tied to this goal yet.',
 	'goals.showAsset': 'Show “{name}” on the map',
 	'goals.unlink': 'Remove',
 	'goals.unlinkLabel': 'Remove “{name}” from this goal',
