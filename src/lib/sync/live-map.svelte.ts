@@ -26,7 +26,7 @@ export class LiveMap {
 	#goals = $state<Goal[]>([]);
 	#links = $state<Link[]>([]);
 	/** How this person's visible assets tie to goals and to each other (coverage.ts), rebuilt per change. */
-	readonly #index = $derived(linkIndex(this.assets.values(), this.#goals, this.#links, this.role));
+	readonly #index = $derived.by(() => linkIndex(this.assets.values(), this.#goals, this.#links, this.role));
 	readonly #sync: SyncClient | null;
 	readonly #subscribeSync: () => void;
 	readonly #subscribePeers: () => void;
