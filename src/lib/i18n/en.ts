@@ -365,7 +365,7 @@ export const en = {
 	'goals.linkedOne': '1 asset now supports “{title}”',
 	'goals.lassoEmpty': 'No assets inside that shape. Draw around the markers you want.',
 	'goals.lassoFor': 'Drawing around assets for “{title}”',
-	'goals.highlighting': '“{title}”: {count} supporting assets highlighted',
+	'goals.highlighting': 'Highlighted: {count} assets that support “{title}”',
 	'goals.stopHighlight': 'Show all',
 	'links.connected': 'Connected to {name}',
 	'list.showMap': 'Map',
