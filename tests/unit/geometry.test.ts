@@ -217,4 +217,16 @@ describe('lasso', () => {
 	it('takes in nothing with fewer than three corners', () => {
 		expect(lassoContains([[0, 0], [1, 1], [0, 0]], { type: 'Point', coordinates: [0, 0] })).toBe(false);
 	});
+
+	it('takes in assets on both sides of ±180° when the loop is drawn across it', () => {
+		// The map gives an unwrapped loop: from Fiji (178°E) east to 178°W is 182.
+		const acrossEast: Position[] = [[177, -19], [183, -19], [183, -15], [177, -15]];
+		expect(lassoContains(acrossEast, { type: 'Point', coordinates: [-179, -17] })).toBe(true);
+		expect(lassoContains(acrossEast, { type: 'Point', coordinates: [178.5, -17] })).toBe(true);
+		expect(lassoContains(acrossEast, { type: 'Point', coordinates: [-170, -17] })).toBe(false);
+		const acrossWest: Position[] = [[-183, -19], [-177, -19], [-177, -15], [-183, -15]];
+		expect(lassoContains(acrossWest, { type: 'Point', coordinates: [179, -17] })).toBe(true);
+		expect(lassoContains(acrossWest, { type: 'LineString', coordinates: [[179.5, -16], [179.9, -16.5]] })).toBe(true);
+		expect(lassoContains(acrossWest, { type: 'Point', coordinates: [170, -17] })).toBe(false);
+	});
 });

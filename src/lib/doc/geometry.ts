@@ -161,8 +161,23 @@ export function areaSquareMetres(geometry: AssetGeometry): number {
 export function lassoContains(lasso: Position[], geometry: AssetGeometry): boolean {
 	const polygon = lassoPolygon(lasso);
 	if (!polygon) return false;
-	if (geometry.type === 'Point') return booleanPointInPolygon(geometry.coordinates, polygon);
-	return booleanIntersects(geometry, polygon);
+	const inside = (shape: AssetGeometry) =>
+		shape.type === 'Point' ? booleanPointInPolygon(shape.coordinates, polygon) : booleanIntersects(shape, polygon);
+	if (inside(geometry)) return true;
+	// A loop drawn across ±180° comes from the map in unwrapped longitudes (179 → 181), so
+	// an asset stored at -179 is also tried one turn east, and likewise one turn west.
+	const longitudes = polygon.coordinates[0].map(([lng]) => lng);
+	if (Math.max(...longitudes) > 180 && inside(turned(geometry, 360))) return true;
+	if (Math.min(...longitudes) < -180 && inside(turned(geometry, -360))) return true;
+	return false;
+}
+
+/** The shape a whole turn away, unwrapped (unlike translateGeometry, which keeps ±180°). */
+function turned(geometry: AssetGeometry, dLng: number): AssetGeometry {
+	const shift = ([lng, lat]: Position): Position => [lng + dLng, lat];
+	if (geometry.type === 'Point') return { type: 'Point', coordinates: shift(geometry.coordinates) };
+	if (geometry.type === 'LineString') return { type: 'LineString', coordinates: geometry.coordinates.map(shift) };
+	return { type: 'Polygon', coordinates: geometry.coordinates.map((ring) => ring.map(shift)) };
 }
 
 /** The lasso as a closed polygon, or null when it encloses nothing. */
