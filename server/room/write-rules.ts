@@ -78,6 +78,14 @@ function editorRefusal({ op, parent, key }: Change): string | null {
 		// A new entry is fine. Replacing, deleting, or racing a set against an existing entry
 		// would erase someone's work: soft delete is the `deletedAt` field.
 		if (op === 'create') return null;
+		// Links are the exception for replace and store (never delete: unlinking is
+		// `deletedAt`). A link's key is its identity, derived from its kind and ends
+		// (src/lib/doc/ids.ts), and every field of a link entry (note, createdBy, deletedAt,
+		// kind, from, to) is already editor-writable, so replacing the entry gives an editor
+		// no power it does not already have; refusing it would turn two people making the
+		// same link at once (each a set of the same key, one wins, one loses) into a
+		// refused write.
+		if (root === 'links' && (op === 'replace' || op === 'store')) return null;
 		return `${op === 'store' ? 'writing over' : `${op === 'replace' ? 'replacing' : 'deleting'}`} a whole entry is facilitator-only`;
 	}
 	const field = parent.length === 2 ? key : parent[2];

@@ -54,25 +54,35 @@ describe('derived link ids', () => {
 		expect(linkId('likes', 'a', 'b')).toBeNull();
 	});
 
-	it('are what a read link is known by, whatever key a peer stored it under', () => {
+	it('are derived from a link’s kind and ends when it is parsed', () => {
 		expect(parseLink({ kind: 'connects', from: 'b', to: 'a', note: 'shared volunteers' })).toMatchObject({ id: 'connects:a:b', note: 'shared volunteers', deletedAt: null });
 		expect(parseLink({ kind: 'likes', from: 'a', to: 'b' })).toBeNull();
 		expect(parseLink({ kind: 'supports', from: 'a', to: 42 })).toBeNull();
 		expect(parseLink({ kind: 'connects', from: 'a', to: 'a' })).toBeNull();
 		expect(parseLink('supports:a:b')).toBeNull();
+	});
 
+	it('are the only keys a link is read from: an entry under any other key cannot shadow the real one', () => {
 		const doc = new Y.Doc();
 		const put = (key: string, fields: Record<string, unknown>) => {
 			const entry = new Y.Map<unknown>();
 			for (const [k, v] of Object.entries(fields)) entry.set(k, v);
 			doc.getMap('links').set(key, entry);
 		};
-		put('connects:a:b', { kind: 'connects', from: 'a', to: 'b', note: '', createdAt: 1 });
-		put('odd-key', { kind: 'connects', from: 'b', to: 'a', note: '', createdAt: 2 });
+		// Stray entries first, so a reader that kept the first entry per derived id would pick them.
+		put('odd-key', { kind: 'connects', from: 'b', to: 'a', note: 'stray', createdAt: 2, deletedAt: 5 });
+		put('connects:b:a', { kind: 'connects', from: 'b', to: 'a', note: 'unsorted key', createdAt: 3 });
+		put('supports:a:x', { kind: 'supports', from: 'a', to: 'g', note: 'wrong goal in the key' });
+		put('connects:a:b', { kind: 'connects', from: 'a', to: 'b', note: 'real', createdAt: 1 });
+		// Ends written the other way round still derive the key they sit under.
+		put('connects:a:c', { kind: 'connects', from: 'c', to: 'a', note: 'reversed ends' });
 		put('supports:a:g', { kind: 'supports', from: 'a', to: 'g' });
 		put('junk', { kind: 'supports' });
 		doc.getMap('links').set('not-a-map', 'supports:a:g');
-		expect(readAllLinks(doc).map((link) => link.id).sort()).toEqual(['connects:a:b', 'supports:a:g']);
+		const links = readAllLinks(doc);
+		expect(links.map((link) => link.id).sort()).toEqual(['connects:a:b', 'connects:a:c', 'supports:a:g']);
+		expect(links.find((link) => link.id === 'connects:a:b')).toMatchObject({ note: 'real', createdAt: 1, deletedAt: null });
+		expect(links.find((link) => link.id === 'connects:a:c')).toMatchObject({ from: 'c', to: 'a', note: 'reversed ends' });
 	});
 });
 

@@ -135,6 +135,18 @@ function buildWorld(random: Random): World {
 		for (const update of updates) Y.applyUpdate(server, update);
 		history.push(Y.encodeStateAsUpdate(server));
 	}
+	// A link made last, so every stale document lacks it: making it again from one of those
+	// is a concurrent set at its key (the same link made by two people at once).
+	write('b', (doc) => {
+		const id = 'connects:asset0:asset1';
+		const link = new Y.Map<unknown>();
+		doc.getMap('links').set(id, link);
+		link.set('kind', 'connects');
+		link.set('from', 'asset0');
+		link.set('to', 'asset1');
+		link.set('note', 'from b');
+		entries.links.push(id);
+	});
 	return { server, history, owners, clientOf, entries };
 }
 
@@ -187,6 +199,31 @@ function editOps(random: Random, world: World): Array<[string, (doc: Y.Doc) => v
 			doc.getMap(root).set(`new-${Math.floor(random() * 1e6)}`, created);
 			created.set('name', 'fresh');
 			if (chance(random, 0.15)) created.set('hidden', true);
+		}],
+		// What the app does to make a link: a new entry at its derived id, whether or not the
+		// key already holds one (the same link made twice, or by two people at once).
+		['make a link', (doc) => {
+			// Mostly one that exists already (made again, or made meanwhile by someone else).
+			const [kind, from, to] = chance(random, 0.6)
+				? (pick(random, world.entries.links).split(':') as ['supports' | 'connects', string, string])
+				: pick(random, [
+						['supports', asset(), pick(random, [...world.entries.goals, 'goal1'])],
+						['connects', ...[asset(), asset()].sort()]
+					] as Array<['supports' | 'connects', string, string]>);
+			const id = `${kind}:${from}:${to}`;
+			const link = new Y.Map<unknown>();
+			doc.getMap('links').set(id, link);
+			link.set('kind', kind);
+			link.set('from', from);
+			link.set('to', to);
+			link.set('note', `note ${Math.floor(random() * 100)}`);
+		}],
+		['edit a link', (doc) => {
+			const link = doc.getMap<Y.Map<unknown>>('links').get(pick(random, world.entries.links));
+			if (!(link instanceof Y.Map)) return;
+			const name = pick(random, ['note', 'deletedAt', 'kind', 'createdBy']);
+			if (chance(random, 0.3)) link.delete(name);
+			else link.set(name, value());
 		}],
 		['write meta', (doc) => doc.getMap('meta').set(pick(random, ['title', 'locked', 'view', 'place']), value())],
 		['delete meta', (doc) => doc.getMap('meta').delete(pick(random, ['title', 'locked', 'view']))],
@@ -357,6 +394,8 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 		const random = seededRandom(SEED);
 		const mismatches: Mismatch[] = [];
 		const tally = { ok: 0, forbidden: 0, missing: 0, malformed: 0, 'too-large': 0, stricter: 0 };
+		// How often an editor's update really made each change to a whole link entry, by verdict.
+		const linkEntries: Record<string, number> = {};
 		let world = buildWorld(random);
 		for (let index = 0; index < CASES; index++) {
 			if (index % CASES_PER_WORLD === 0) world = buildWorld(random);
@@ -398,6 +437,12 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 				? 'client'
 				: truth.changes.map((change) => refusalFor(context, change)).find((reason) => reason !== null);
 			const allowed = !truth.writes || judged === undefined;
+			if (context.role === 'editor' && !context.locked) {
+				for (const op of new Set(truth.changes.filter((c) => c.parent?.length === 1 && c.parent[0] === 'links').map((c) => c.op))) {
+					const key = `${op} ${gate.kind}`;
+					linkEntries[key] = (linkEntries[key] ?? 0) + 1;
+				}
+			}
 			if (gate.kind !== (allowed ? 'ok' : 'forbidden')) {
 				fail({ allowed, judged, changes: truth.changes, clients: truth.clients });
 				continue;
@@ -414,11 +459,16 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 			}
 		}
 		console.log(`verdicts: ${JSON.stringify(tally)}`);
+		console.log(`editor changes to whole link entries (op verdict): ${JSON.stringify(linkEntries)}`);
 		if (mismatches.length > 0) console.log(JSON.stringify(mismatches.slice(0, 3), null, 1));
 		expect(mismatches.slice(0, 5), `${mismatches.length} disagreements (seed ${SEED})`).toEqual([]);
 		// The generator must reach every verdict, or the agreement above proves little.
 		expect(tally.ok).toBeGreaterThan(CASES / 10);
 		expect(tally.forbidden).toBeGreaterThan(CASES / 10);
 		expect(tally.missing).toBeGreaterThan(0);
+		// Editors' whole-link changes: create, replace and store go through; delete is refused.
+		for (const op of ['create', 'replace', 'store']) expect(linkEntries[`${op} ok`] ?? 0, `editor ${op} of a link accepted`).toBeGreaterThan(0);
+		expect(linkEntries['delete forbidden'] ?? 0, 'editor delete of a link refused').toBeGreaterThan(0);
+		expect(linkEntries['delete ok'] ?? 0, 'editor delete of a link accepted').toBe(0);
 	});
 });

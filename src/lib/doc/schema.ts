@@ -74,15 +74,19 @@ export function readAllGoals(doc: AtlasDoc): Goal[] {
 	return out;
 }
 
-/** Every readable link, each counted once by its derived id; malformed ones skipped. */
+/**
+ * Every readable link; malformed ones skipped. A link is read only from the key that is its
+ * derived id (ids.ts linkId, computed by parseLink from its kind and ends), so each link is
+ * read once and an entry stored under any other key cannot shadow the real one.
+ */
 export function readAllLinks(doc: AtlasDoc): Link[] {
-	const out = new Map<string, Link>();
-	collectionOf(doc, 'links').forEach((value) => {
+	const out: Link[] = [];
+	collectionOf(doc, 'links').forEach((value, key) => {
 		if (!(value instanceof Y.Map)) return;
 		const link = parseLink(value.toJSON());
-		if (link && !out.has(link.id)) out.set(link.id, link);
+		if (link && link.id === key) out.push(link);
 	});
-	return [...out.values()];
+	return out;
 }
 
 /** Links change rarely and are few per asset, so listeners just re-read them all. */
