@@ -191,6 +191,17 @@ describe('goals and links', () => {
 		// The key stays in the fragment, never in the address the server sees.
 		expect(new URL(page.url()).hash).toMatch(/^#key=/);
 		expect(new URL(page.url()).searchParams.getAll('goal')).toEqual([goalId]);
+
+		// The big screen set up from a link: the same goal filter, named for the room.
+		const present = new URL(map.links.facilitator);
+		present.pathname += '/present';
+		present.search = `?goal=${goalId}`;
+		const screen = await session.newPage({ reducedMotion: 'reduce' });
+		await screen.goto(present.href);
+		await expect.poll(() => screen.getByTestId('present-goals').textContent(), { timeout: 15_000 }).toBe(`Assets that support: ${GOAL}`);
+		await mapReady(screen);
+		await expect.poll(() => drawnCount(screen), { timeout: 15_000 }).toBe(3);
+		await screen.close();
 	});
 
 	it('two assets connected from the card are drawn as a line and listed on both cards', async () => {

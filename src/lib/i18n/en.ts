@@ -551,6 +551,7 @@ export const en = {
 	'present.legendHint': 'Choose categories to show only those on the map',
 	'present.filterLabel': '{category}: {count} assets. Show only this category',
 	'present.showAll': 'Show all',
+	'present.goals': 'Assets that support: {goals}',
 	'present.people': '{count} people here',
 	'present.person': '1 person here',
 	'present.nobody': 'Waiting for people to join',

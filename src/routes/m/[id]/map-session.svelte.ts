@@ -153,9 +153,10 @@ export class MapSession {
 	}
 
 	/** The present view in a new tab (drag it to the projector), with this facilitator link. */
-	openPresent(): void {
+	/** `search`: this page's filter in address form (`?goal=…`), so the big screen shows the same assets. */
+	openPresent(search = ''): void {
 		if (this.opened?.kind !== 'ready') return;
-		window.open(`/m/${this.opened.live.mapId}/present#key=${this.opened.key}`, '_blank', 'noopener');
+		window.open(`/m/${this.opened.live.mapId}/present${search}#key=${this.opened.key}`, '_blank', 'noopener');
 	}
 
 	async reloadFromServer(): Promise<void> {
