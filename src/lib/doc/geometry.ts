@@ -102,6 +102,17 @@ export function boundsOfPositions(positions: Position[]): Bounds | null {
 	];
 }
 
+/**
+ * `lng` shifted by whole turns to within 180° of `reference`: from 179 to -179 is 2° east
+ * (to 181), not 358° west.
+ */
+export function unwrapLongitude(lng: number, reference: number): number {
+	let out = lng;
+	while (out - reference > 180) out -= 360;
+	while (out - reference < -180) out += 360;
+	return out;
+}
+
 /** A longitude brought into [-180, 180]: 181 is -179. */
 export function wrapLongitude(lng: number): number {
 	if (lng >= -180 && lng <= 180) return lng;

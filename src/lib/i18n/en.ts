@@ -552,6 +552,8 @@ export const en = {
 	'present.filterLabel': '{category}: {count} assets. Show only this category',
 	'present.showAll': 'Show all',
 	'present.goals': 'Assets that support: {goals}',
+	'export.assetsFolder': 'Assets',
+	'export.connectionsFolder': 'Connections',
 	'present.people': '{count} people here',
 	'present.person': '1 person here',
 	'present.nobody': 'Waiting for people to join',

@@ -8,6 +8,8 @@ import type { LinkIndex } from '../doc/coverage.ts';
 import { connectsLinkId } from '../doc/ids.ts';
 import type { Link } from '../doc/model.ts';
 import { assetAnchor } from '../doc/selectors.ts';
+import { unwrapLongitude } from '../doc/geometry.ts';
+export { unwrapLongitude };
 
 export interface LinkLine {
 	/** The link's derived id, `connects:<a>:<b>` with a < b. */
@@ -24,16 +26,6 @@ export interface LinkLine {
 	assets?: [string, string];
 }
 
-/**
- * `lng` shifted by whole turns to within 180° of `reference`: from 179 to -179 is 2° east
- * (to 181), not 358° west.
- */
-export function unwrapLongitude(lng: number, reference: number): number {
-	let out = lng;
-	while (out - reference > 180) out -= 360;
-	while (out - reference < -180) out += 360;
-	return out;
-}
 
 /**
  * One line per connection between two visible assets that are both shown (`shown` null:
