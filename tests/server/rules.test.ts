@@ -8,6 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { linkId } from '../../src/lib/doc/ids.ts';
+import { readAllLinks } from '../../src/lib/doc/schema.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import {
 	connectClient,
@@ -35,8 +37,8 @@ import {
 let server: TestServer;
 const clients: Client[] = [];
 
-function client(map: CreatedMap, role: keyof CreatedMap['keys']): Client {
-	const c = connectClient(server.syncUrl, map.id, map.keys[role]);
+function client(map: CreatedMap, role: keyof CreatedMap['keys'], params: Record<string, string> = {}): Client {
+	const c = connectClient(server.syncUrl, map.id, map.keys[role], undefined, { params });
 	clients.push(c);
 	return c;
 }
@@ -79,6 +81,13 @@ const CHANGES = {
 		doc.getMap('goals').set(`goal-${id}`, goal);
 		goal.set('title', 'A new goal');
 	},
+	'new link': (doc, id) => {
+		const link = new Y.Map<unknown>();
+		doc.getMap('links').set(linkId('supports', id, 'g0')!, link);
+		link.set('kind', 'supports');
+		link.set('from', id);
+		link.set('to', 'g0');
+	},
 	'meta.title': (doc, id) => void doc.getMap('meta').set('title', `Taken over (${id})`),
 	'meta.locked': (doc) => void doc.getMap('meta').set('locked', true),
 	'assets.<id>.hidden': (doc, id) => void asset(doc, id).set('hidden', true),
@@ -99,7 +108,7 @@ const CHANGES = {
 } satisfies Record<string, Change>;
 type ChangeName = keyof typeof CHANGES;
 
-const EDITOR_MAY: ChangeName[] = ['asset name', 'asset field delete', 'new asset', 'new goal'];
+const EDITOR_MAY: ChangeName[] = ['asset name', 'asset field delete', 'new asset', 'new goal', 'new link'];
 const NO_OPS: ChangeName[] = ['nothing (empty update)', 'nothing (the server’s own state sent back)'];
 
 function expectation(actor: Actor, change: ChangeName): 'applied' | 'refused' | 'no-op' {
@@ -141,7 +150,7 @@ async function seededRoom(locked: boolean, assets: number): Promise<Room> {
  * wrote after the attacker's frame was handled, anything that frame caused would have
  * reached the watcher first.
  */
-async function barrier(room: Room, name: string): Promise<void> {
+async function barrier(room: Pick<Room, 'facilitator' | 'watcher'>, name: string): Promise<void> {
 	room.facilitator.doc.getMap('markers').set(name, true);
 	await waitForDoc(room.watcher.doc, (d) => d.getMap('markers').get(name) === true, `marker ${name}`);
 }
@@ -209,9 +218,10 @@ describe('role × change × frame matrix (raw sockets)', () => {
 			expect(canonical(room.watcher.doc), label).toBe(canonical(after));
 			ws.terminate();
 		}
-		// 13 changes × 2 frames × 4 actors: the facilitator's 10 real changes and the editor's 4
+		// 14 changes × 2 frames × 4 actors: the facilitator's 11 real changes and the editor's 5
 		// allowed ones apply, the two no-ops pass for everyone, the rest is refused.
-		expect(tally).toEqual({ applied: (10 + 4) * 2, 'no-op': 2 * 2 * 4, refused: 104 - 28 - 16 });
+		expect(cases.length).toBe(14 * 2 * 4);
+		expect(tally).toEqual({ applied: (11 + 5) * 2, 'no-op': 2 * 2 * 4, refused: 112 - 32 - 16 });
 	});
 });
 
@@ -363,5 +373,319 @@ describe('lock and unlock with stock clients', () => {
 		fresh.doc.getMap('assets').set('after-unlock', 'from the editor');
 		await waitForDoc(watcher.doc, (d) => d.getMap('assets').get('after-unlock') === 'from the editor', 'editor write after unlock');
 		expect(diskDoc(server.sqliteFile, map.id).doc.getMap('assets').get('after-unlock')).toBe('from the editor');
+	});
+});
+
+// ---------------------------------------------------------------------------------------
+// Goals and links with stock y-websocket clients: what the app (or a script) really sends.
+
+const goalsOf = (doc: Y.Doc) => doc.getMap<Y.Map<unknown>>('goals');
+const linksOf = (doc: Y.Doc) => doc.getMap<Y.Map<unknown>>('links');
+
+/** A map with asset "a0", asset "a1" and goal "g0" made by the facilitator, and a viewer watching. */
+async function mapWithAssetsAndGoal(): Promise<{ map: CreatedMap; facilitator: Client; watcher: Client }> {
+	const map = await createMap(server.url);
+	const facilitator = client(map, 'facilitator');
+	const watcher = client(map, 'viewer');
+	await Promise.all([facilitator.synced, watcher.synced]);
+	facilitator.doc.transact(() => {
+		for (const id of ['a0', 'a1']) {
+			const entry = new Y.Map<unknown>();
+			facilitator.doc.getMap('assets').set(id, entry);
+			entry.set('name', `Asset ${id}`);
+		}
+		const goal = new Y.Map<unknown>();
+		goalsOf(facilitator.doc).set('g0', goal);
+		goal.set('title', 'Youth programs');
+	});
+	await waitForDoc(watcher.doc, (d) => goalsOf(d).has('g0') && d.getMap('assets').size === 2, 'seed');
+	return { map, facilitator, watcher };
+}
+
+/** A stock client of `role` that has the seeded map. */
+async function joined(map: CreatedMap, role: keyof CreatedMap['keys'], params: Record<string, string> = {}): Promise<Client> {
+	const c = client(map, role, params);
+	await c.synced;
+	await waitForDoc(c.doc, (d) => goalsOf(d).has('g0'), `${role} to have the seed`);
+	return c;
+}
+
+/** Every close the server made on this client's sockets (a local disconnect is not one). */
+function serverCloses(c: Client): Array<{ code: number; reason: string }> {
+	const closes: Array<{ code: number; reason: string }> = [];
+	c.provider.on('connection-close', (event) => {
+		if (event) closes.push({ code: event.code, reason: event.reason });
+	});
+	return closes;
+}
+
+function refusal(c: Client): Promise<{ code: number; reason: string }> {
+	return withDeadline(new Promise((resolve) => c.provider.on('closed', resolve)), 'the write to be refused');
+}
+
+/**
+ * Wraps waits so they fail as soon as the server closes one of `watched` for good (a
+ * refused write), with its code and reason, instead of at the wait's deadline.
+ */
+function unlessRefused(...watched: Client[]): <T>(wait: Promise<T>) => Promise<T> {
+	const refused = new Promise<never>((_, reject) => {
+		for (const c of watched) c.provider.on('closed', (event) => reject(new Error(`the server closed a client: ${event.code} ${event.reason}`)));
+	});
+	refused.catch(() => {});
+	return (wait) => Promise.race([wait, refused]);
+}
+
+/** What the app does to make a link: a new entry at the link's derived id, in one transaction. */
+function makeLink(doc: Y.Doc, kind: 'supports' | 'connects', from: string, to: string, note: string): string {
+	const id = linkId(kind, from, to)!;
+	doc.transact(() => {
+		const link = new Y.Map<unknown>();
+		linksOf(doc).set(id, link);
+		link.set('kind', kind);
+		link.set('from', from);
+		link.set('to', to);
+		link.set('note', note);
+		link.set('createdBy', { id: `who-${note}`, name: note, affiliation: 'community-member' });
+		link.set('createdAt', Date.now());
+	});
+	return id;
+}
+
+/** Resolves on the provider's next completed sync (after a reconnect). */
+function nextSync(c: Client): Promise<void> {
+	return withDeadline(
+		new Promise<void>((resolve) => {
+			const onSync = (state: boolean) => {
+				if (!state) return;
+				c.provider.off('sync', onSync);
+				resolve();
+			};
+			c.provider.on('sync', onSync);
+		}),
+		'sync after reconnecting'
+	);
+}
+
+describe('goals with stock clients', () => {
+	it('an editor creates a goal, edits it, deletes and restores it by deletedAt; deleting the key or replacing the entry is refused (4409) and reaches nobody', async () => {
+		const { map, facilitator, watcher } = await mapWithAssetsAndGoal();
+		const editor = await joined(map, 'editor');
+		const closes = serverCloses(editor);
+		const goal = () => goalsOf(watcher.doc).get('g1');
+
+		editor.doc.transact(() => {
+			const entry = new Y.Map<unknown>();
+			goalsOf(editor.doc).set('g1', entry);
+			entry.set('id', 'g1');
+			entry.set('title', 'Safe routes to school');
+			entry.set('horizon', 'short');
+			entry.set('status', 'proposed');
+			entry.set('createdAt', Date.now());
+		});
+		await waitForDoc(watcher.doc, () => goal()?.get('title') === 'Safe routes to school', 'the new goal');
+
+		editor.doc.transact(() => {
+			goalsOf(editor.doc).get('g1')!.set('title', 'Safe routes to every school');
+			goalsOf(editor.doc).get('g1')!.set('status', 'active');
+		});
+		await waitForDoc(watcher.doc, () => goal()?.get('status') === 'active' && goal()?.get('title') === 'Safe routes to every school', 'the goal edited');
+
+		goalsOf(editor.doc).get('g1')!.set('deletedAt', 1234);
+		await waitForDoc(watcher.doc, () => goal()?.get('deletedAt') === 1234, 'the goal deleted (soft)');
+		goalsOf(editor.doc).get('g1')!.delete('deletedAt');
+		await waitForDoc(watcher.doc, () => goal() !== undefined && !goal()!.has('deletedAt'), 'the goal restored');
+		expect(closes).toEqual([]);
+		const before = canonical(watcher.doc);
+		const rows = diskDoc(server.sqliteFile, map.id).rows;
+
+		// Deleting the key.
+		const deleted = refusal(editor);
+		goalsOf(editor.doc).delete('g1');
+		expect(await deleted).toEqual({ code: 4409, reason: 'write refused: deleting a whole entry is facilitator-only' });
+		await barrier({ facilitator, watcher }, 'after-delete');
+
+		// Replacing the entry (a fresh client: the refused one has to reload).
+		const replacer = await joined(map, 'editor');
+		await waitForDoc(replacer.doc, (d) => goalsOf(d).get('g1')?.get('status') === 'active', 'the replacer to have g1');
+		const replaced = refusal(replacer);
+		replacer.doc.transact(() => {
+			const entry = new Y.Map<unknown>();
+			goalsOf(replacer.doc).set('g1', entry);
+			entry.set('title', 'Taken over');
+		});
+		expect(await replaced).toEqual({ code: 4409, reason: 'write refused: replacing a whole entry is facilitator-only' });
+		await barrier({ facilitator, watcher }, 'after-replace');
+
+		expect(canonical(watcher.doc, ['markers'])).toBe(before);
+		const disk = diskDoc(server.sqliteFile, map.id);
+		expect(disk.rows).toBe(rows + 2);
+		expect(canonical(disk.doc)).toBe(canonical(watcher.doc));
+		expect(goalsOf(disk.doc).get('g1')?.get('title')).toBe('Safe routes to every school');
+	});
+
+	it('a viewer can create neither goals nor links (4409); nothing reaches another client or the disk', async () => {
+		const { map, facilitator, watcher } = await mapWithAssetsAndGoal();
+		const before = canonical(watcher.doc);
+		const rows = diskDoc(server.sqliteFile, map.id).rows;
+
+		const goalViewer = await joined(map, 'viewer');
+		const goalRefused = refusal(goalViewer);
+		goalViewer.doc.transact(() => {
+			const entry = new Y.Map<unknown>();
+			goalsOf(goalViewer.doc).set('g-viewer', entry);
+			entry.set('title', 'From a viewer');
+		});
+		expect(await goalRefused).toEqual({ code: 4409, reason: 'write refused: viewers are read-only' });
+
+		const linkViewer = await joined(map, 'viewer');
+		const linkRefused = refusal(linkViewer);
+		makeLink(linkViewer.doc, 'supports', 'a0', 'g0', 'from a viewer');
+		expect(await linkRefused).toEqual({ code: 4409, reason: 'write refused: viewers are read-only' });
+
+		await barrier({ facilitator, watcher }, 'after-viewers');
+		expect(canonical(watcher.doc, ['markers'])).toBe(before);
+		const disk = diskDoc(server.sqliteFile, map.id);
+		expect(disk.rows).toBe(rows + 1);
+		expect(goalsOf(disk.doc).has('g-viewer')).toBe(false);
+		expect(linksOf(disk.doc).size).toBe(0);
+	});
+});
+
+describe('links with stock clients', () => {
+	it('an editor making the same supports link twice (two transactions) ends with one link and stays connected; another client sees one link', async () => {
+		const { map, watcher } = await mapWithAssetsAndGoal();
+		const editor = await joined(map, 'editor');
+		const closes = serverCloses(editor);
+		const open = unlessRefused(editor);
+
+		const id = makeLink(editor.doc, 'supports', 'a0', 'g0', 'first');
+		expect(makeLink(editor.doc, 'supports', 'a0', 'g0', 'second')).toBe(id);
+		await open(waitForDoc(watcher.doc, (d) => linksOf(d).get(id)?.get('note') === 'second', 'the link'));
+		// Still connected: an edit made after both goes through on the same socket.
+		linksOf(editor.doc).get(id)!.set('note', 'third');
+		await open(waitForDoc(watcher.doc, (d) => linksOf(d).get(id)?.get('note') === 'third', 'an edit after the second set'));
+
+		expect(closes).toEqual([]);
+		expect(editor.provider.wsconnected).toBe(true);
+		expect([...linksOf(watcher.doc).keys()]).toEqual([id]);
+		expect(readAllLinks(watcher.doc)).toEqual([expect.objectContaining({ id, kind: 'supports', from: 'a0', to: 'g0', note: 'third' })]);
+		const disk = diskDoc(server.sqliteFile, map.id).doc;
+		expect([...linksOf(disk).keys()]).toEqual([id]);
+		expect(canonical(disk)).toBe(canonical(watcher.doc));
+	});
+
+	// Which of two concurrent sets wins a key is Yjs's order (the larger client id), so each
+	// case picks who reconnects first: the second to arrive then wins the key (the server
+	// sees a replace) or loses it (a store nobody sees).
+	for (const second of ['wins', 'loses'] as const) {
+		it(`two editors offline from each other make the same link with different notes and converge to one; the one arriving second ${second} the key; neither gets 4409`, async () => {
+			const { map, watcher } = await mapWithAssetsAndGoal();
+			// Device tokens, as the app sends: each reconnect writes under the same client id.
+			const ana = await joined(map, 'editor', { device: `ana-device-${second}-0001` });
+			const ben = await joined(map, 'editor', { device: `ben-device-${second}-0001` });
+			const closes = [ana, ben].map(serverCloses);
+			const open = unlessRefused(ana, ben);
+
+			ana.provider.disconnect();
+			ben.provider.disconnect();
+			const id = makeLink(ana.doc, 'connects', 'a1', 'a0', 'Ana: shared volunteers');
+			expect(makeLink(ben.doc, 'connects', 'a0', 'a1', 'Ben: same board')).toBe(id);
+
+			const larger = ana.doc.clientID > ben.doc.clientID ? ana : ben;
+			const smaller = larger === ana ? ben : ana;
+			const [first, last] = second === 'wins' ? [smaller, larger] : [larger, smaller];
+			const noteOf = (c: Client) => (c === ana ? 'Ana: shared volunteers' : 'Ben: same board');
+
+			const firstSynced = nextSync(first);
+			first.provider.connect();
+			await open(firstSynced);
+			await open(waitForDoc(watcher.doc, (d) => linksOf(d).get(id)?.get('note') === noteOf(first), 'the first link'));
+			const lastSynced = nextSync(last);
+			last.provider.connect();
+			await open(lastSynced);
+
+			const winner = noteOf(larger);
+			for (const [name, c] of [['watcher', watcher], ['ana', ana], ['ben', ben]] as const) {
+				await open(waitForDoc(c.doc, (d) => linksOf(d).get(id)?.get('note') === winner, `${name} to converge`));
+			}
+			expect(closes).toEqual([[], []]);
+			expect(ana.provider.wsconnected && ben.provider.wsconnected).toBe(true);
+			for (const c of [watcher, ana, ben]) {
+				expect([...linksOf(c.doc).keys()]).toEqual([id]);
+				expect(readAllLinks(c.doc)).toEqual([expect.objectContaining({ id, kind: 'connects', note: winner })]);
+			}
+			// Both still write: the loser edits the link that won.
+			linksOf(smaller.doc).get(id)!.set('note', 'agreed');
+			await open(waitForDoc(watcher.doc, (d) => linksOf(d).get(id)?.get('note') === 'agreed', 'an edit after converging'));
+			expect(closes).toEqual([[], []]);
+			const disk = diskDoc(server.sqliteFile, map.id).doc;
+			expect([...linksOf(disk).keys()]).toEqual([id]);
+			expect(canonical(disk)).toBe(canonical(watcher.doc));
+		});
+	}
+
+	it('an editor unlinks (deletedAt) and relinks (clears it), but may not delete the link key (4409)', async () => {
+		const { map, facilitator, watcher } = await mapWithAssetsAndGoal();
+		const editor = await joined(map, 'editor');
+		const closes = serverCloses(editor);
+		const id = makeLink(editor.doc, 'supports', 'a1', 'g0', 'tutoring');
+		await waitForDoc(watcher.doc, (d) => linksOf(d).has(id), 'the link');
+
+		linksOf(editor.doc).get(id)!.set('deletedAt', 5678);
+		await waitForDoc(watcher.doc, (d) => linksOf(d).get(id)?.get('deletedAt') === 5678, 'unlinked');
+		expect(readAllLinks(watcher.doc)).toEqual([expect.objectContaining({ id, deletedAt: 5678 })]);
+		linksOf(editor.doc).get(id)!.delete('deletedAt');
+		await waitForDoc(watcher.doc, (d) => linksOf(d).get(id) !== undefined && !linksOf(d).get(id)!.has('deletedAt'), 'relinked');
+		expect(readAllLinks(watcher.doc)).toEqual([expect.objectContaining({ id, deletedAt: null })]);
+		expect(closes).toEqual([]);
+		const before = canonical(watcher.doc);
+		const rows = diskDoc(server.sqliteFile, map.id).rows;
+
+		const refused = refusal(editor);
+		linksOf(editor.doc).delete(id);
+		expect(await refused).toEqual({ code: 4409, reason: 'write refused: deleting a whole entry is facilitator-only' });
+		await barrier({ facilitator, watcher }, 'after-delete');
+		expect(canonical(watcher.doc, ['markers'])).toBe(before);
+		const disk = diskDoc(server.sqliteFile, map.id);
+		expect(disk.rows).toBe(rows + 1);
+		expect(linksOf(disk.doc).get(id)?.get('note')).toBe('tutoring');
+	});
+
+	it('on a locked map an editor can neither make nor replace a link (4409); the facilitator can', async () => {
+		const { map, facilitator, watcher } = await mapWithAssetsAndGoal();
+		const existing = makeLink(facilitator.doc, 'supports', 'a0', 'g0', 'before the lock');
+		facilitator.doc.getMap('meta').set('locked', true);
+		await waitForDoc(watcher.doc, (d) => d.getMap('meta').get('locked') === true && linksOf(d).has(existing), 'the lock');
+		const before = canonical(watcher.doc);
+		const rows = diskDoc(server.sqliteFile, map.id).rows;
+
+		const maker = await joined(map, 'editor');
+		await waitForDoc(maker.doc, (d) => d.getMap('meta').get('locked') === true, 'the editor to see the lock');
+		const makeRefused = refusal(maker);
+		makeLink(maker.doc, 'connects', 'a0', 'a1', 'while locked');
+		expect(await makeRefused).toEqual({ code: 4409, reason: 'write refused: map is locked' });
+
+		const replacer = await joined(map, 'editor');
+		await waitForDoc(replacer.doc, (d) => linksOf(d).has(existing) && d.getMap('meta').get('locked') === true, 'the replacer to have the link');
+		const replaceRefused = refusal(replacer);
+		makeLink(replacer.doc, 'supports', 'a0', 'g0', 'made again while locked');
+		expect(await replaceRefused).toEqual({ code: 4409, reason: 'write refused: map is locked' });
+
+		await barrier({ facilitator, watcher }, 'after-editors');
+		expect(canonical(watcher.doc, ['markers'])).toBe(before);
+		expect(diskDoc(server.sqliteFile, map.id).rows).toBe(rows + 1);
+
+		// The facilitator makes a link, makes an existing one again, and unlinks one, all while locked.
+		const made = makeLink(facilitator.doc, 'connects', 'a0', 'a1', 'by the facilitator');
+		makeLink(facilitator.doc, 'supports', 'a0', 'g0', 'made again by the facilitator');
+		linksOf(facilitator.doc).get(made)!.set('deletedAt', 42);
+		await waitForDoc(
+			watcher.doc,
+			(d) => linksOf(d).get(existing)?.get('note') === 'made again by the facilitator' && linksOf(d).get(made)?.get('deletedAt') === 42,
+			'the facilitator’s links'
+		);
+		expect(readAllLinks(watcher.doc).map((link) => link.id).sort()).toEqual([made, existing].sort());
+		const disk = diskDoc(server.sqliteFile, map.id).doc;
+		expect(canonical(disk)).toBe(canonical(watcher.doc));
 	});
 });
