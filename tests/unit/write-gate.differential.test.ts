@@ -433,15 +433,28 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 				if (process.env.GATE_DEBUG) console.log("stricter", testCase.name, gate.reason);
 				continue;
 			}
+			// A viewer, or anyone but the facilitator on a locked map, may not write at all:
+			// even an update that changes nothing anyone sees still stores content under their clock.
+			const readOnly = context.role === 'viewer' || (context.locked && context.role !== 'facilitator');
 			const judged = truth.clients.find((client) => !mayWriteClient(client)) !== undefined
 				? 'client'
-				: truth.changes.map((change) => refusalFor(context, change)).find((reason) => reason !== null);
+				: readOnly && truth.writes
+					? 'read-only'
+					: truth.changes.map((change) => refusalFor(context, change)).find((reason) => reason !== null);
 			const allowed = !truth.writes || judged === undefined;
 			if (context.role === 'editor' && !context.locked) {
 				for (const op of new Set(truth.changes.filter((c) => c.parent?.length === 1 && c.parent[0] === 'links').map((c) => c.op))) {
 					const key = `${op} ${gate.kind}`;
 					linkEntries[key] = (linkEntries[key] ?? 0) + 1;
 				}
+			}
+			// The gate may refuse for another reason than the table would (an update both
+			// refuse, read as malformed). What it must never do is let through what the
+			// table refuses, or refuse an honest change the table allows.
+			const refusedEither = !allowed && gate.kind === 'malformed';
+			if (refusedEither) {
+				tally.stricter++;
+				continue;
 			}
 			if (gate.kind !== (allowed ? 'ok' : 'forbidden')) {
 				fail({ allowed, judged, changes: truth.changes, clients: truth.clients });
