@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { openSession, type BrowserSession } from './session.ts';
 import { join, waitLive } from './workshop.ts';
@@ -243,6 +244,24 @@ describe('goals and links', () => {
 		} finally {
 			editor.destroy();
 		}
+	});
+
+	it('the live map exports as GeoJSON and CSV from the browser, with the goals each asset supports', async () => {
+		await facilitator.getByRole('button', { name: 'Export the map as a file' }).click();
+		const dialog = facilitator.getByRole('dialog');
+		const [geojson] = await Promise.all([facilitator.waitForEvent('download'), dialog.getByRole('button', { name: 'GeoJSON' }).click()]);
+		expect(geojson.suggestedFilename()).toBe('eastside-strengths.geojson');
+		expect(geojson.url()).not.toContain('key');
+		const value = JSON.parse(readFileSync((await geojson.path())!, 'utf8'));
+		const assets = value.features.filter((f: { properties: { kind: string } }) => f.properties.kind === 'asset');
+		expect(assets.map((f: { properties: { name: string } }) => f.properties.name).sort()).toEqual(['Community garden', 'Food pantry', 'River trail', 'Tool library']);
+		expect(assets.every((f: { properties: { goalTitles: string[] } }) => f.properties.goalTitles.includes(GOAL))).toBe(true);
+		expect(value.features.filter((f: { properties: { kind: string } }) => f.properties.kind === 'connects')).toHaveLength(1);
+		const [csv] = await Promise.all([facilitator.waitForEvent('download'), dialog.getByRole('button', { name: 'CSV' }).click()]);
+		const text = readFileSync((await csv.path())!, 'utf8');
+		expect(text.startsWith('\uFEFFid,name,category')).toBe(true);
+		expect(text.split('\r\n').filter(Boolean)).toHaveLength(5);
+		await dialog.getByRole('button', { name: 'Close' }).click();
 	});
 
 	it('the coverage view counts each goal’s assets by category and by whose hands', async () => {
