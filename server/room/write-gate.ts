@@ -58,6 +58,14 @@ const MAX_DELETE_VISITS_FACTOR = 4;
 const MIN_DELETE_VISITS = 100_000;
 /** Bounds the keyed-list positions replayed and YATA loop steps for one update. */
 const MAX_ORDER_STEPS = 2_000_000;
+/**
+ * Items one key of one map may hold, its superseded values included. Yjs keeps every value a
+ * key ever had in a list it walks on each concurrent set, and items from alternating clients
+ * never merge, so a participant setting one key over and over could make every later write
+ * to it cost seconds of the room's time. No person edits one field of one entry this often;
+ * past it the key takes no more sets (RULES.md).
+ */
+export const MAX_KEY_ITEMS = 20_000;
 
 class Missing extends Error {}
 class Pathological extends Error {}
@@ -149,6 +157,8 @@ interface KeyList {
 	/** The last piece before the update: the key's value, if it is not deleted. */
 	lastBefore: Piece | null;
 	added: NewItem[];
+	/** Items the key held before the update. */
+	before: number;
 }
 
 interface Run {
@@ -474,7 +484,7 @@ class EffectReplay {
 		}
 		let list = lists.get(key);
 		if (list) return list;
-		list = { parent, key, first: null, last: null, lastBefore: null, added: [] };
+		list = { parent, key, first: null, last: null, lastBefore: null, added: [], before: 0 };
 		lists.set(key, list);
 		if (parent instanceof Y.AbstractType) {
 			let item = (parent._map.get(key) as Y.Item | undefined) ?? null;
@@ -495,6 +505,7 @@ class EffectReplay {
 					right: null,
 					list
 				};
+				list.before++;
 				if (list.last) list.last.right = piece;
 				else list.first = piece;
 				list.last = piece;
@@ -565,6 +576,7 @@ class EffectReplay {
 	private placeInKeyList(item: NewItem, parent: Parent, key: string, struct: Y.Item, offset: number): void {
 		const list = this.keyList(parent, key);
 		list.added.push(item);
+		if (list.before + list.added.length > MAX_KEY_ITEMS) throw new Pathological(`key ${quote(key)} holds more than ${MAX_KEY_ITEMS} values`);
 		// Item.getMissing splits at both references first; a partly known struct is then
 		// placed right after the server's own copy of its earlier clocks.
 		let left = struct.origin ? this.cleanEnd(struct.origin) : null;
