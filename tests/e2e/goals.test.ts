@@ -276,5 +276,30 @@ describe('goals and links', () => {
 		await participant.getByRole('button', { name: 'See how the mapped assets support the goals' }).click();
 		await expect.poll(() => participant.getByRole('dialog').getByText(GOAL).count()).toBeGreaterThan(0);
 		await participant.screenshot({ path: 'test-results/coverage-360.png' });
+		await participant.getByRole('dialog').getByRole('button', { name: 'Close' }).first().click();
+		await expect.poll(() => participant.getByRole('dialog').count()).toBe(0);
+	});
+
+	it('a goal deleted while someone has it open closes their picker with a word of why, and restoring the goal does not reopen it', async () => {
+		await goalsTab(facilitator).click();
+		await facilitator.getByRole('button', { name: 'Add a goal' }).first().click();
+		const form = facilitator.getByRole('dialog');
+		await form.getByLabel('Goal', { exact: true }).fill('Youth arts festival');
+		await form.getByRole('button', { name: 'Save goal' }).click();
+		await expect.poll(() => form.count()).toBe(0);
+
+		await participant.getByRole('button', { name: /^Goals/ }).click();
+		await participant.getByRole('button', { name: /^Youth arts festival/ }).click();
+		await participant.getByRole('button', { name: 'Add assets…' }).click();
+		const picker = participant.getByRole('dialog');
+		await picker.getByRole('checkbox', { name: /Tool library/ }).check();
+
+		await facilitator.getByRole('button', { name: 'Delete the goal “Youth arts festival”' }).click();
+		await expect.poll(() => picker.count(), { timeout: 10_000 }).toBe(0);
+		await expect.poll(() => participant.getByTestId('toast').textContent()).toContain('Someone deleted the goal “Youth arts festival”');
+
+		await facilitator.locator('header').getByRole('button', { name: 'Undo' }).click();
+		await expect.poll(() => participant.getByRole('button', { name: /^Youth arts festival/ }).count(), { timeout: 10_000 }).toBe(1);
+		expect(await participant.getByRole('dialog').count()).toBe(0);
 	});
 });

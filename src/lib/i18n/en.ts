@@ -367,6 +367,7 @@ export const en = {
 	'goals.lassoFor': 'Drawing around assets for “{title}”',
 	'goals.highlighting': 'Highlighted: {count} assets that support “{title}”',
 	'goals.stopHighlight': 'Show all',
+	'goals.goneWhileOpen': 'Someone deleted the goal “{title}”, so what you had open for it was closed. A facilitator can bring it back.',
 	'links.connected': 'Connected to {name}',
 	'list.showMap': 'Map',
 
