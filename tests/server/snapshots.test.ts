@@ -74,13 +74,13 @@ beforeAll(async () => {
 	facilitator = connectClient(server.syncUrl, map.id, map.keys.facilitator);
 	watcher = connectClient(server.syncUrl, map.id, map.keys.viewer);
 	await Promise.all([editor.synced, facilitator.synced, watcher.synced]);
-	gardenId = addAsset(editor.doc, { name: 'Community garden', category: 'places', holder: 'Eastside Growers', geometry: { type: 'Point', coordinates: [-89.65, 39.8] } }, maria);
-	addAsset(editor.doc, { name: 'Food pantry', category: 'organizations', geometry: { type: 'Point', coordinates: [-89.648, 39.803] } }, prof);
+	gardenId = addAsset(editor.doc, { name: 'Community garden', category: 'places', description: '', tags: [], holder: 'Eastside Growers', geometry: { type: 'Point', coordinates: [-89.65, 39.8] } }, maria);
+	addAsset(editor.doc, { name: 'Food pantry', category: 'organizations', description: '', holder: '', tags: [], geometry: { type: 'Point', coordinates: [-89.648, 39.803] } }, prof);
 	const goalId = addGoal(editor.doc, { title: 'Fresh food nearby' }, maria);
 	linkAssetsToGoal(editor.doc, [gardenId], goalId, undefined, maria);
 	await seen(['Community garden', 'Food pantry']);
 	await waitForDoc(facilitator.doc, (doc) => readAllAssets(doc).length === 2, 'facilitator sees the assets');
-	const secret = addAsset(facilitator.doc, { name: SECRET_ASSET, category: 'places', geometry: { type: 'Point', coordinates: [-89.6, 39.7] } }, prof);
+	const secret = addAsset(facilitator.doc, { name: SECRET_ASSET, category: 'places', description: '', holder: '', tags: [], geometry: { type: 'Point', coordinates: [-89.6, 39.7] } }, prof);
 	setAssetHidden(facilitator.doc, secret, true, prof);
 	await seen([SECRET_ASSET], [SECRET_ASSET]);
 }, 60_000);
@@ -145,7 +145,7 @@ describe('a snapshot', () => {
 		expect(snap.citation.apa).toContain(sha256(before.bytes).slice(0, 12));
 
 		updateAsset(editor.doc, gardenId, { name: 'Renamed garden' }, maria);
-		addAsset(editor.doc, { name: 'Later library', category: 'institutions', geometry: { type: 'Point', coordinates: [-89.64, 39.81] } }, maria);
+		addAsset(editor.doc, { name: 'Later library', category: 'institutions', description: '', holder: '', tags: [], geometry: { type: 'Point', coordinates: [-89.64, 39.81] } }, maria);
 		await seen(['Renamed garden', 'Later library']);
 
 		const after = await download(snap.id, 'geojson');
