@@ -11,6 +11,9 @@ import { linkAssetsToGoal } from '../../src/lib/doc/link-mutations.ts';
 import { readAllAssets } from '../../src/lib/doc/schema.ts';
 import type { Contributor } from '../../src/lib/doc/model.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { startInProcess } from '../helpers/in-process.ts';
+import { createMemoryStore } from '../../server/persistence/memory.ts';
+import { MAX_SNAPSHOTS_PER_MAP } from '../../server/persistence/doc-store.ts';
 import { connectClient, createMap, waitForDoc, type Client, type CreatedMap } from '../helpers/sync-clients.ts';
 
 let server: TestServer;
@@ -269,5 +272,56 @@ describe('after a restart', () => {
 		expect(text).toContain('Garden, renamed again');
 		expect(text).toContain('Later library');
 		expect(text).not.toContain(SECRET_ASSET);
+	});
+});
+
+describe('in process (memory store)', () => {
+	it('answers a malformed snapshot address 404 without asking the store', async () => {
+		const store = createMemoryStore();
+		let lookups = 0;
+		const counting = { ...store, getSnapshot: (id: string) => (lookups++, store.getSnapshot(id)) };
+		const local = await startInProcess({}, { store: counting });
+		try {
+			for (const path of ['/s/short/export.geojson', `/s/${'A'.repeat(23)}/export.csv`, '/s/../export.kml', `/s/${'A'.repeat(21)}!/export.geojson`, '/api/snapshots/nope', `/s/${'A'.repeat(22)}/export.png`]) {
+				expect((await fetch(`${local.url}${path}`)).status, path).toBe(404);
+			}
+			expect(lookups).toBe(0);
+			expect((await fetch(`${local.url}/s/${'A'.repeat(22)}/export.geojson`)).status).toBe(404);
+			expect(lookups).toBe(1);
+		} finally {
+			await local.close();
+		}
+	});
+
+	it('counts snapshots toward MAX_STORED_BYTES and keeps at most 200 per map (409)', async () => {
+		const store = createMemoryStore();
+		const local = await startInProcess({}, { store });
+		try {
+			const created = await createMap(local.url);
+			const post = () => fetch(`${local.url}/api/maps/${created.id}/snapshots`, { method: 'POST', headers: { Authorization: `Bearer ${created.keys.editor}` } });
+			const before = store.storedBytes();
+			expect((await post()).status).toBe(201);
+			expect(store.storedBytes()).toBeGreaterThan(before);
+			for (let i = 1; i < MAX_SNAPSHOTS_PER_MAP; i++) expect((await post()).status).toBe(201);
+			const over = await post();
+			expect(over.status).toBe(409);
+			expect(((await over.json()) as { error: string }).error).toMatch(/200 snapshots/);
+		} finally {
+			await local.close();
+		}
+	}, 60_000);
+
+	it('refuses a new snapshot (507) once the server is full', async () => {
+		const store = createMemoryStore();
+		const roomy = await startInProcess({}, { store });
+		const created = await createMap(roomy.url);
+		await roomy.close();
+		const full = await startInProcess({ maxStoredBytes: store.storedBytes() }, { store });
+		try {
+			const response = await fetch(`${full.url}/api/maps/${created.id}/snapshots`, { method: 'POST', headers: { Authorization: `Bearer ${created.keys.editor}` } });
+			expect(response.status).toBe(507);
+		} finally {
+			await full.close();
+		}
 	});
 });
