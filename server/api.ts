@@ -26,6 +26,7 @@ import { PACK_MAX_ZOOM, PackError, type PackManager } from './basemap/packs.ts';
 import type { PackRecord } from './basemap/tile-cache.ts';
 import { parseBbox } from './basemap/tile-math.ts';
 import { PlaceQueryError } from './places/gazetteer.ts';
+import { annotate, createSnapshot, listSnapshots, snapshotJson } from './snapshots.ts';
 import type { PlaceService } from './places/places.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -53,6 +54,8 @@ export interface ApiContext {
 	places: PlaceService;
 	/** Place searches per address. */
 	placeSearches: KeyedRate;
+	/** The open room's document as one update, or null when the map is not open (snapshots). */
+	liveState(mapId: string): Uint8Array | null;
 }
 
 /** The unit per-address limits count (server/http/client-address.ts). */
@@ -80,7 +83,7 @@ function linksFor(origin: string, mapId: string, keys: Keys) {
 	return { facilitator: link(keys.facilitator), editor: link(keys.editor), viewer: link(keys.viewer) };
 }
 
-function bearerKey(req: IncomingMessage): string | null {
+export function bearerKey(req: IncomingMessage): string | null {
 	const header = req.headers.authorization;
 	const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
 	return match ? match[1] : null;
@@ -167,7 +170,7 @@ async function createMap(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
 	throw new Error('could not find a free map id');
 }
 
-async function authorize(
+export async function authorize(
 	ctx: ApiContext,
 	req: IncomingMessage,
 	res: ServerResponse,
@@ -546,6 +549,9 @@ const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps\/([^/]+)\/links$/, methods: { GET: links } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/rotate$/, methods: { POST: rotate } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/history$/, methods: { GET: history } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/snapshots$/, methods: { GET: listSnapshots, POST: createSnapshot } },
+	{ pattern: /^\/api\/snapshots\/([^/]+)$/, methods: { GET: snapshotJson } },
+	{ pattern: /^\/api\/snapshots\/([^/]+)\/annotations$/, methods: { POST: annotate } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/packs$/, methods: { GET: listPacks, POST: createPack } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/packs\/estimate$/, methods: { POST: estimatePack } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/packs\/([0-9a-f]{16})$/, methods: { DELETE: removePack } },

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import * as Y from 'yjs';
 import { handleApi, handleJoin, isApiPath, isJoinPath, type ApiContext } from './api.ts';
 import type { AtlasConfig } from './config.ts';
 import { sendError } from './http/respond.ts';
@@ -20,6 +21,7 @@ import type { DocStore } from './persistence/doc-store.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
 import { RoomRegistry } from './room/registry.ts';
 import type { Logger, Timing } from './room/runner.ts';
+import { handleSnapshotExport, isSnapshotExportPath } from './snapshots.ts';
 import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget, type WorkBudget } from './sync-server.ts';
 
 export interface AtlasServerOptions {
@@ -124,7 +126,11 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		basemap,
 		packs,
 		places: createPlaceService({ upstream: config.geocoderUpstream, logger, fetch: options.geocoderFetch }),
-		placeSearches: new KeyedRate(PLACE_SEARCHES_PER_HOUR, PLACE_SEARCH_BURST)
+		placeSearches: new KeyedRate(PLACE_SEARCHES_PER_HOUR, PLACE_SEARCH_BURST),
+		liveState(mapId) {
+			const doc = rooms.has(mapId) ? rooms.room(mapId)?.doc : null;
+			return doc ? Y.encodeStateAsUpdate(doc) : null;
+		}
 	};
 	let closed: Promise<void> | null = null;
 
@@ -143,6 +149,7 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 				});
 			}
 			if (pathname !== null && isJoinPath(pathname)) return void handleJoin(api, req, res, pathname);
+			if (pathname !== null && isSnapshotExportPath(pathname)) return void handleSnapshotExport(api, req, res, pathname);
 			// A plain GET of a sync URL carries ?key=; answer it here rather than let it reach
 			// the app (whose 404 would log the path) or anything else that might log it.
 			if (pathname !== null && isSyncPath(pathname)) {

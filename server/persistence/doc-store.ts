@@ -3,7 +3,7 @@
  * checks). Methods are async even where SQLite is synchronous, so a networked backend
  * such as PostgreSQL can slot in without touching the rooms.
  */
-import type { Role } from '../../src/lib/doc/model.ts';
+import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
 import type { Generations, KeyHashes } from '../auth.ts';
 import type { ClientOwner } from '../room/client-ids.ts';
 import type { JournalKind, JournalRecord } from '../room/journal.ts';
@@ -73,6 +73,72 @@ export class MapExistsError extends Error {
 	}
 }
 
+/** Who froze a snapshot, as they typed it (cleaned by the API); never a key or an account. */
+export interface SnapshotAuthor {
+	name: string;
+	affiliation: Affiliation | null;
+}
+
+/** A note on a snapshot: what it evidences. Annotations never change the snapshot's hash. */
+export interface SnapshotAnnotation {
+	id: string;
+	at: number;
+	text: string;
+	competencies: string[];
+	/** Which key wrote it: the snapshot's annotation key or the map's facilitator key. */
+	by: 'annotator' | 'facilitator';
+}
+
+/**
+ * A frozen, citable copy of a map. Immutable except `annotations` (and the PNG, filed once
+ * by a later slice). `geojson` holds the exact bytes the citation's `sha256` is of.
+ */
+export interface SnapshotRecord {
+	/** At least 128 random bits, base64url. */
+	id: string;
+	mapId: string;
+	takenAt: number;
+	takenBy: SnapshotAuthor | null;
+	/** The public document as one Yjs update (no hidden or deleted entries, no names). */
+	state: Uint8Array;
+	geojson: Uint8Array;
+	/** Hex SHA-256 of `geojson`. */
+	sha256: string;
+	/** Title, place, counts (src/lib/export/snapshot.ts SnapshotMeta); stored as JSON. */
+	meta: unknown;
+	annotationKeyHash: string;
+	annotations: SnapshotAnnotation[];
+	png: Uint8Array | null;
+	pngSha256: string | null;
+}
+
+/** A snapshot without its blobs, for lists. */
+export type SnapshotSummary = Pick<SnapshotRecord, 'id' | 'mapId' | 'takenAt' | 'takenBy' | 'sha256' | 'meta'>;
+
+/** A map has as many snapshots as it may (MAX_SNAPSHOTS_PER_MAP). */
+export class SnapshotLimitError extends Error {
+	constructor(readonly limit: number) {
+		super(`a map keeps at most ${limit} snapshots`);
+		this.name = 'SnapshotLimitError';
+	}
+}
+
+/** A snapshot has as many annotations as it may. */
+export class AnnotationLimitError extends Error {
+	constructor(readonly limit: number) {
+		super(`a snapshot keeps at most ${limit} annotations`);
+		this.name = 'AnnotationLimitError';
+	}
+}
+
+export const MAX_SNAPSHOTS_PER_MAP = 200;
+export const MAX_ANNOTATIONS_PER_SNAPSHOT = 100;
+
+/** What one snapshot counts for toward MAX_STORED_BYTES (its blobs and JSON, plus row overhead). */
+export function snapshotBytes(record: Pick<SnapshotRecord, 'state' | 'geojson' | 'png'> & { metaJson: string; annotationsJson: string }): number {
+	return 256 + record.state.byteLength + record.geojson.byteLength + (record.png?.byteLength ?? 0) + record.metaJson.length + record.annotationsJson.length;
+}
+
 export interface DocStore {
 	/** Throws MapExistsError when the id is taken. */
 	createMap(record: MapRecord): Promise<void>;
@@ -109,7 +175,20 @@ export interface DocStore {
 	 */
 	compactStored(mapId: string, upToSeq: number): Promise<{ bytes: number; rows: number }>;
 	countUpdates(mapId: string): Promise<number>;
-	/** Bytes of update rows and history all maps hold now (for MAX_STORED_BYTES). */
+	/**
+	 * Files a snapshot. Throws SnapshotLimitError when the map already has `maxPerMap`
+	 * (checked and inserted atomically), and an Error when the id is taken.
+	 */
+	createSnapshot(record: SnapshotRecord, maxPerMap?: number): Promise<void>;
+	getSnapshot(id: string): Promise<SnapshotRecord | null>;
+	/** A map's snapshots, newest first. */
+	listSnapshots(mapId: string): Promise<SnapshotSummary[]>;
+	/**
+	 * Appends an annotation; the only change a snapshot ever takes. Resolves false when
+	 * there is no such snapshot; throws AnnotationLimitError past `maxAnnotations`.
+	 */
+	addAnnotation(snapshotId: string, annotation: SnapshotAnnotation, maxAnnotations?: number): Promise<boolean>;
+	/** Bytes of update rows, history and snapshots all maps hold now (for MAX_STORED_BYTES). */
 	storedBytes(): number;
 	close(): Promise<void>;
 }

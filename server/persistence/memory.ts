@@ -7,7 +7,13 @@ import {
 	MAX_JOURNAL_BYTES_PER_MAP,
 	MapExistsError,
 	journalRecordBytes,
+	AnnotationLimitError,
+	MAX_ANNOTATIONS_PER_SNAPSHOT,
+	MAX_SNAPSHOTS_PER_MAP,
+	SnapshotLimitError,
+	snapshotBytes,
 	type DocStore,
+	type SnapshotRecord,
 	type MapRecord,
 	type StoredJournalEntry,
 	type StoredUpdate
@@ -32,7 +38,17 @@ export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = 
 	const codeOfMap = new Map<string, string>();
 	const owners = new Map<string, Map<number, string>>();
 	const journals = new Map<string, StoredJournalEntry[]>();
+	const snapshots = new Map<string, SnapshotRecord>();
+	let snapshotTotal = 0;
 	let closed = false;
+	const cloneSnapshot = (record: SnapshotRecord): SnapshotRecord => ({
+		...structuredClone({ ...record, state: null, geojson: null, png: null }),
+		state: record.state.slice(),
+		geojson: record.geojson.slice(),
+		png: record.png ? record.png.slice() : null
+	});
+	const sizeOf = (record: SnapshotRecord) =>
+		snapshotBytes({ ...record, metaJson: JSON.stringify(record.meta), annotationsJson: JSON.stringify(record.annotations) });
 
 	const open = () => {
 		if (closed) throw new Error('store is closed');
@@ -140,8 +156,41 @@ export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = 
 			const kept = (logs.get(mapId) ?? []).filter((row) => row.seq > upToSeq);
 			logs.set(mapId, [{ seq: upToSeq, data: state.slice() }, ...kept]);
 		},
+		async createSnapshot(record, maxPerMap = MAX_SNAPSHOTS_PER_MAP) {
+			open();
+			if (snapshots.has(record.id)) throw new Error(`snapshot ${record.id} already exists`);
+			let count = 0;
+			for (const other of snapshots.values()) if (other.mapId === record.mapId) count++;
+			if (count >= maxPerMap) throw new SnapshotLimitError(maxPerMap);
+			const copy = cloneSnapshot(record);
+			snapshots.set(record.id, copy);
+			snapshotTotal += sizeOf(copy);
+		},
+		async getSnapshot(id) {
+			open();
+			const record = snapshots.get(id);
+			return record ? cloneSnapshot(record) : null;
+		},
+		async listSnapshots(mapId) {
+			open();
+			return [...snapshots.values()]
+				.filter((record) => record.mapId === mapId)
+				.reverse()
+				.sort((a, b) => b.takenAt - a.takenAt)
+				.map(({ id, mapId: map, takenAt, takenBy, sha256, meta }) => structuredClone({ id, mapId: map, takenAt, takenBy, sha256, meta }));
+		},
+		async addAnnotation(id, annotation, max = MAX_ANNOTATIONS_PER_SNAPSHOT) {
+			open();
+			const record = snapshots.get(id);
+			if (!record) return false;
+			if (record.annotations.length >= max) throw new AnnotationLimitError(max);
+			const before = sizeOf(record);
+			record.annotations.push(structuredClone(annotation));
+			snapshotTotal += sizeOf(record) - before;
+			return true;
+		},
 		storedBytes() {
-			let total = 0;
+			let total = snapshotTotal;
 			for (const log of logs.values()) for (const row of log) total += row.data.byteLength;
 			for (const bytes of journalBytes.values()) total += bytes;
 			return total;

@@ -14,8 +14,16 @@ import {
 	MAX_JOURNAL_BYTES_PER_MAP,
 	MapExistsError,
 	journalRecordBytes,
+	AnnotationLimitError,
+	MAX_ANNOTATIONS_PER_SNAPSHOT,
+	MAX_SNAPSHOTS_PER_MAP,
+	SnapshotLimitError,
+	snapshotBytes,
 	type AppendExtras,
 	type DocStore,
+	type SnapshotAnnotation,
+	type SnapshotRecord,
+	type SnapshotSummary,
 	type MapRecord,
 	type StoredJournalEntry,
 	type StoredUpdate
@@ -78,7 +86,30 @@ const MIGRATIONS: string[] = [
 		fields TEXT NOT NULL,
 		PRIMARY KEY (map_id, seq)
 	 ) STRICT, WITHOUT ROWID;
-	 CREATE INDEX journal_by_entry ON journal (map_id, entry, seq);`
+	 CREATE INDEX journal_by_entry ON journal (map_id, entry, seq);`,
+	// 3: citable snapshots (issue 11). Immutable but for their annotations and a PNG filed
+	// once: the trigger refuses any other change, whatever code runs against the file.
+	`CREATE TABLE snapshots (
+		id TEXT PRIMARY KEY,
+		map_id TEXT NOT NULL,
+		taken_at INTEGER NOT NULL,
+		taken_by TEXT,
+		state BLOB NOT NULL,
+		geojson BLOB NOT NULL,
+		sha256 TEXT NOT NULL,
+		meta TEXT NOT NULL,
+		annotation_key_hash TEXT NOT NULL,
+		annotations TEXT NOT NULL DEFAULT '[]',
+		png BLOB,
+		png_sha256 TEXT
+	 ) STRICT;
+	 CREATE INDEX snapshots_by_map ON snapshots (map_id, taken_at);
+	 CREATE TRIGGER snapshots_immutable BEFORE UPDATE ON snapshots
+	 WHEN NEW.id IS NOT OLD.id OR NEW.map_id IS NOT OLD.map_id OR NEW.taken_at IS NOT OLD.taken_at
+		OR NEW.taken_by IS NOT OLD.taken_by OR NEW.state IS NOT OLD.state OR NEW.geojson IS NOT OLD.geojson
+		OR NEW.sha256 IS NOT OLD.sha256 OR NEW.meta IS NOT OLD.meta OR NEW.annotation_key_hash IS NOT OLD.annotation_key_hash
+		OR (OLD.png IS NOT NULL AND (NEW.png IS NOT OLD.png OR NEW.png_sha256 IS NOT OLD.png_sha256))
+	 BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;`
 ];
 
 function migrate(db: Database.Database): void {
@@ -115,6 +146,38 @@ interface JournalRow {
 	entry: string;
 	kind: string;
 	fields: string;
+}
+
+interface SnapshotRow {
+	id: string;
+	map_id: string;
+	taken_at: number;
+	taken_by: string | null;
+	state: Buffer;
+	geojson: Buffer;
+	sha256: string;
+	meta: string;
+	annotation_key_hash: string;
+	annotations: string;
+	png: Buffer | null;
+	png_sha256: string | null;
+}
+
+function snapshotOf(row: SnapshotRow): SnapshotRecord {
+	return {
+		id: row.id,
+		mapId: row.map_id,
+		takenAt: row.taken_at,
+		takenBy: row.taken_by === null ? null : (JSON.parse(row.taken_by) as SnapshotRecord['takenBy']),
+		state: new Uint8Array(row.state),
+		geojson: new Uint8Array(row.geojson),
+		sha256: row.sha256,
+		meta: JSON.parse(row.meta) as unknown,
+		annotationKeyHash: row.annotation_key_hash,
+		annotations: JSON.parse(row.annotations) as SnapshotAnnotation[],
+		png: row.png ? new Uint8Array(row.png) : null,
+		pngSha256: row.png_sha256
+	};
 }
 
 interface UpdateRow {
@@ -184,6 +247,9 @@ class CompactorWorker {
 		await this.worker.terminate();
 	}
 }
+
+/** snapshotBytes (doc-store.ts) in SQL. */
+const SNAPSHOT_ROW_BYTES = '256 + length(state) + length(geojson) + COALESCE(length(png), 0) + length(meta) + length(annotations)';
 
 /** journalRecordBytes (doc-store.ts) in SQL. */
 const JOURNAL_ROW_BYTES = '48 + length(name) + length(collection) + length(entry) + length(kind) + length(fields)';
@@ -356,7 +422,50 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 	const bytesUpTo = db.prepare<[string, number], { n: number }>('SELECT COALESCE(SUM(length(data)), 0) AS n FROM doc_updates WHERE map_id = ? AND seq <= ?');
 	let totalBytes =
 		(db.prepare('SELECT COALESCE(SUM(length(data)), 0) AS n FROM doc_updates').get() as { n: number }).n +
-		(db.prepare(`SELECT COALESCE(SUM(${JOURNAL_ROW_BYTES}), 0) AS n FROM journal`).get() as { n: number }).n;
+		(db.prepare(`SELECT COALESCE(SUM(${JOURNAL_ROW_BYTES}), 0) AS n FROM journal`).get() as { n: number }).n +
+		(db.prepare(`SELECT COALESCE(SUM(${SNAPSHOT_ROW_BYTES}), 0) AS n FROM snapshots`).get() as { n: number }).n;
+
+	const countSnapshots = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM snapshots WHERE map_id = ?');
+	const insertSnapshot = db.prepare<[string, string, number, string | null, Buffer, Buffer, string, string, string, string, Buffer | null, string | null]>(
+		`INSERT INTO snapshots (id, map_id, taken_at, taken_by, state, geojson, sha256, meta, annotation_key_hash, annotations, png, png_sha256)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	);
+	const selectSnapshot = db.prepare<[string], SnapshotRow>('SELECT * FROM snapshots WHERE id = ?');
+	const selectSnapshotList = db.prepare<[string], Pick<SnapshotRow, 'id' | 'map_id' | 'taken_at' | 'taken_by' | 'sha256' | 'meta'>>(
+		'SELECT id, map_id, taken_at, taken_by, sha256, meta FROM snapshots WHERE map_id = ? ORDER BY taken_at DESC, rowid DESC'
+	);
+	const selectAnnotations = db.prepare<[string], { annotations: string }>('SELECT annotations FROM snapshots WHERE id = ?');
+	const updateAnnotations = db.prepare<[string, string]>('UPDATE snapshots SET annotations = ? WHERE id = ?');
+	const createSnapshotTx = db.transaction((record: SnapshotRecord, maxPerMap: number) => {
+		if ((countSnapshots.get(record.mapId)?.n ?? 0) >= maxPerMap) throw new SnapshotLimitError(maxPerMap);
+		const metaJson = JSON.stringify(record.meta);
+		const annotationsJson = JSON.stringify(record.annotations);
+		insertSnapshot.run(
+			record.id,
+			record.mapId,
+			record.takenAt,
+			record.takenBy === null ? null : JSON.stringify(record.takenBy),
+			toBuffer(record.state),
+			toBuffer(record.geojson),
+			record.sha256,
+			metaJson,
+			record.annotationKeyHash,
+			annotationsJson,
+			record.png ? toBuffer(record.png) : null,
+			record.pngSha256
+		);
+		return snapshotBytes({ ...record, metaJson, annotationsJson });
+	});
+	const addAnnotationTx = db.transaction((id: string, annotation: SnapshotAnnotation, max: number) => {
+		const row = selectAnnotations.get(id);
+		if (!row) return -1;
+		const list = JSON.parse(row.annotations) as SnapshotAnnotation[];
+		if (list.length >= max) throw new AnnotationLimitError(max);
+		list.push(annotation);
+		const json = JSON.stringify(list);
+		updateAnnotations.run(json, id);
+		return json.length - row.annotations.length;
+	});
 	const compactTx = db.transaction((mapId: string, upToSeq: number, state: Buffer) => {
 		const removed = bytesUpTo.get(mapId, upToSeq)?.n ?? 0;
 		deleteUpTo.run(mapId, upToSeq);
@@ -460,6 +569,29 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		async compact(mapId, upToSeq, state) {
 			const removed = compactTx(mapId, upToSeq, toBuffer(state));
 			totalBytes += state.byteLength - removed;
+		},
+		async createSnapshot(record, maxPerMap = MAX_SNAPSHOTS_PER_MAP) {
+			totalBytes += createSnapshotTx(record, maxPerMap);
+		},
+		async getSnapshot(id) {
+			const row = selectSnapshot.get(id);
+			return row ? snapshotOf(row) : null;
+		},
+		async listSnapshots(mapId): Promise<SnapshotSummary[]> {
+			return selectSnapshotList.all(mapId).map((row) => ({
+				id: row.id,
+				mapId: row.map_id,
+				takenAt: row.taken_at,
+				takenBy: row.taken_by === null ? null : (JSON.parse(row.taken_by) as SnapshotRecord['takenBy']),
+				sha256: row.sha256,
+				meta: JSON.parse(row.meta) as unknown
+			}));
+		},
+		async addAnnotation(id, annotation, max = MAX_ANNOTATIONS_PER_SNAPSHOT) {
+			const added = addAnnotationTx(id, annotation, max);
+			if (added < 0) return false;
+			totalBytes += added;
+			return true;
 		},
 		storedBytes() {
 			return totalBytes;

@@ -5,7 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { FIRST_GENERATIONS, hashKeys, keysFor, newFacilitatorKey } from '../../server/auth.ts';
-import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from '../../server/persistence/doc-store.ts';
+import {
+	AnnotationLimitError,
+	JoinCodeTakenError,
+	MapExistsError,
+	SnapshotLimitError,
+	type DocStore,
+	type MapRecord,
+	type SnapshotRecord
+} from '../../server/persistence/doc-store.ts';
 
 export interface StoreFactory {
 	/** A fresh, empty store. */
@@ -37,6 +45,26 @@ function replay(rows: Array<{ data: Uint8Array }>): Y.Doc {
 	const doc = new Y.Doc();
 	for (const row of rows) Y.applyUpdate(doc, row.data);
 	return doc;
+}
+
+let snapshotCounter = 0;
+function snapshot(mapId: string, overrides: Partial<SnapshotRecord> = {}): SnapshotRecord {
+	const n = snapshotCounter++;
+	return {
+		id: `snap${String(n).padStart(18, '0')}`,
+		mapId,
+		takenAt: 1_700_000_000_000 + n,
+		takenBy: { name: 'Ana', affiliation: 'faculty' },
+		state: update('s', n),
+		geojson: new TextEncoder().encode(`{"n":${n}}\n`),
+		sha256: 'a'.repeat(64),
+		meta: { title: 'A map', counts: { assets: n } },
+		annotationKeyHash: 'b'.repeat(64),
+		annotations: [],
+		png: null,
+		pngSha256: null,
+		...overrides
+	};
 }
 
 export function docStoreContract(name: string, factory: StoreFactory): void {
@@ -279,6 +307,57 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			expect(stored?.keyGenerations).toEqual({ facilitator: 2, editor: 0, viewer: 0 });
 			expect(stored?.linkSecret).toEqual(new Uint8Array([1, 2]));
 			await store.close();
+		});
+
+		it('files snapshots, lists a map\'s newest first, caps them per map, and counts their bytes', async () => {
+			const { store, reopen } = await factory.create();
+			const before = store.storedBytes();
+			const a = snapshot('mapsnapaaa', { takenBy: null });
+			const b = snapshot('mapsnapaaa');
+			const other = snapshot('mapsnapbbb');
+			await store.createSnapshot(a);
+			await store.createSnapshot(b);
+			await store.createSnapshot(other);
+			expect(store.storedBytes()).toBeGreaterThan(before + a.geojson.byteLength + a.state.byteLength);
+			expect(await store.getSnapshot(a.id)).toEqual(a);
+			expect(await store.getSnapshot('nosuchsnapshot')).toBeNull();
+			const list = await store.listSnapshots('mapsnapaaa');
+			expect(list.map((s) => s.id)).toEqual([b.id, a.id]);
+			expect(list[0]).toEqual({ id: b.id, mapId: b.mapId, takenAt: b.takenAt, takenBy: b.takenBy, sha256: b.sha256, meta: b.meta });
+			expect(await store.listSnapshots('nothing000')).toEqual([]);
+			await expect(store.createSnapshot(snapshot('mapsnapaaa'), 2)).rejects.toBeInstanceOf(SnapshotLimitError);
+			await expect(store.createSnapshot({ ...snapshot('mapsnapaaa'), id: a.id })).rejects.toThrow();
+			expect((await store.listSnapshots('mapsnapaaa')).length).toBe(2);
+			// Bytes handed in are copied, not aliased.
+			a.geojson.fill(0);
+			expect((await store.getSnapshot(a.id))?.geojson[0]).toBe('{'.charCodeAt(0));
+			if (reopen) {
+				await store.close();
+				const again = await reopen();
+				expect(await again.getSnapshot(b.id)).toEqual(b);
+				expect(again.storedBytes()).toBeGreaterThan(b.geojson.byteLength);
+				await again.close();
+			} else await store.close();
+		});
+
+		it('adds annotations to a snapshot, and nothing else about it changes', async () => {
+			const { store, reopen } = await factory.create();
+			const s = snapshot('mapsnapccc');
+			await store.createSnapshot(s);
+			const note = { id: 'n1', at: 5, text: 'We met the library.', competencies: ['connecting-assets'], by: 'annotator' as const };
+			const bytes = store.storedBytes();
+			expect(await store.addAnnotation(s.id, note)).toBe(true);
+			expect(store.storedBytes()).toBeGreaterThan(bytes);
+			expect(await store.addAnnotation('nosuchsnapshot', note)).toBe(false);
+			expect(await store.getSnapshot(s.id)).toEqual({ ...s, annotations: [note] });
+			await store.addAnnotation(s.id, { ...note, id: 'n2' }, 2);
+			await expect(store.addAnnotation(s.id, { ...note, id: 'n3' }, 2)).rejects.toBeInstanceOf(AnnotationLimitError);
+			if (reopen) {
+				await store.close();
+				const again = await reopen();
+				expect((await again.getSnapshot(s.id))?.annotations.map((n) => n.id)).toEqual(['n1', 'n2']);
+				await again.close();
+			} else await store.close();
 		});
 
 		it('keeps everything across a reopen (persistent backends)', async () => {

@@ -59,3 +59,33 @@ describe('sqlite migrations', () => {
 		await again.close();
 	});
 });
+
+describe('sqlite snapshots', () => {
+	it('refuses any change to a snapshot but its annotations, even from outside the store', async () => {
+		const dir = mkdtempSync(join(tmpdir(), 'atlas-snap-'));
+		dirs.push(dir);
+		const store = createSqliteStore(dir);
+		await store.createSnapshot({
+			id: 'snapimmutable000000000',
+			mapId: 'abcdefghjk',
+			takenAt: 1,
+			takenBy: null,
+			state: new Uint8Array([0, 0]),
+			geojson: new Uint8Array([123, 125]),
+			sha256: 'c'.repeat(64),
+			meta: {},
+			annotationKeyHash: 'd'.repeat(64),
+			annotations: [],
+			png: null,
+			pngSha256: null
+		});
+		await store.close();
+		const db = new Database(join(dir, SQLITE_FILE));
+		expect(() => db.prepare("UPDATE snapshots SET geojson = x'00' WHERE id = 'snapimmutable000000000'").run()).toThrow(/immutable/);
+		expect(() => db.prepare("UPDATE snapshots SET sha256 = 'e' WHERE id = 'snapimmutable000000000'").run()).toThrow(/immutable/);
+		db.prepare("UPDATE snapshots SET annotations = '[]' WHERE id = 'snapimmutable000000000'").run();
+		db.prepare("UPDATE snapshots SET png = x'01', png_sha256 = 'f' WHERE id = 'snapimmutable000000000'").run();
+		expect(() => db.prepare("UPDATE snapshots SET png = x'02' WHERE id = 'snapimmutable000000000'").run()).toThrow(/immutable/);
+		db.close();
+	});
+});

@@ -1,0 +1,331 @@
+/**
+ * Citable snapshots (issue 11): freezing a map, listing its snapshots, the public JSON a
+ * snapshot's page reads, its downloads under /s/<id>/export.<ext>, and annotations.
+ *
+ * A snapshot is the public face of the map (src/lib/export/snapshot.ts) at the moment it
+ * was taken: everything the room has accepted (the stored log, merged with the open
+ * room's document, which holds what is being committed right now). Its GeoJSON bytes are
+ * stored as made and hashed; the citation carries the hash, and the download is exactly
+ * those bytes. CSV and KML are made again from the stored state with the same pure
+ * exporters, so they are the same every time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as Y from 'yjs';
+import { AFFILIATIONS, type Affiliation } from '../src/lib/doc/model.ts';
+import { cleanDisplayName } from '../src/lib/doc/names.ts';
+import { createDoc, applyState } from '../src/lib/doc/schema.ts';
+import { isRecord } from '../src/lib/doc/validate.ts';
+import { citation, type Citation } from '../src/lib/export/citation.ts';
+import { isCompetency } from '../src/lib/export/competencies.ts';
+import { toCsv } from '../src/lib/export/csv.ts';
+import { toGeoJson } from '../src/lib/export/geojson.ts';
+import { toKml } from '../src/lib/export/kml.ts';
+import { exportFileName, mapDataOf } from '../src/lib/export/map-data.ts';
+import { publicDoc, snapshotMeta, type SnapshotMeta } from '../src/lib/export/snapshot.ts';
+import { MAX_BODY_BYTES, authorize, bearerKey, requester, type ApiContext } from './api.ts';
+import { hashKey, roleForKey } from './auth.ts';
+import { readJsonBody } from './http/body.ts';
+import { sendError, sendJson } from './http/respond.ts';
+import { isAllowedOrigin, linkOrigin } from './origin.ts';
+import {
+	AnnotationLimitError,
+	SnapshotLimitError,
+	type SnapshotAnnotation,
+	type SnapshotAuthor,
+	type SnapshotRecord,
+	type SnapshotSummary
+} from './persistence/doc-store.ts';
+
+/** 128 random bits, base64url: a snapshot's id is its only address, so it must not be guessable. */
+const SNAPSHOT_ID = /^[A-Za-z0-9_-]{22}$/;
+export const MAX_ANNOTATION_CHARS = 4000;
+const MAX_NAME_CHARS = 80;
+
+/** What the store keeps as a snapshot's meta: the counts and the address it is cited at. */
+export interface StoredSnapshotMeta extends SnapshotMeta {
+	url: string;
+}
+
+export function isSnapshotId(value: string): boolean {
+	return SNAPSHOT_ID.test(value);
+}
+
+function newSnapshotId(): string {
+	return randomBytes(16).toString('base64url');
+}
+
+const sha256Hex = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+function metaOf(record: Pick<SnapshotRecord, 'meta'>): StoredSnapshotMeta {
+	return record.meta as StoredSnapshotMeta;
+}
+
+function citationOf(record: Pick<SnapshotRecord, 'meta' | 'takenAt' | 'sha256'>): Citation {
+	const meta = metaOf(record);
+	return citation({ title: meta.title, place: meta.place, takenAt: record.takenAt, url: meta.url, sha256: record.sha256, contributors: meta.counts.contributors });
+}
+
+/** `takenBy` as given: absent or null is fine; otherwise a name (cleaned) and an affiliation from the list. */
+function parseTakenBy(value: unknown): SnapshotAuthor | null | string {
+	if (value === undefined || value === null) return null;
+	if (!isRecord(value)) return 'takenBy must be { name, affiliation }';
+	if (typeof value.name !== 'string') return 'takenBy.name must be text';
+	const name = cleanDisplayName(value.name, MAX_NAME_CHARS);
+	if (!name) return 'takenBy.name must not be empty';
+	let affiliation: Affiliation | null = null;
+	if (value.affiliation !== undefined && value.affiliation !== null) {
+		if (typeof value.affiliation !== 'string' || !(AFFILIATIONS as readonly string[]).includes(value.affiliation)) {
+			return `takenBy.affiliation must be one of ${AFFILIATIONS.join(', ')}`;
+		}
+		affiliation = value.affiliation as Affiliation;
+	}
+	return { name, affiliation };
+}
+
+/** Everything the room has accepted: the stored log, merged with the open room's document. */
+async function currentState(ctx: ApiContext, mapId: string): Promise<Y.Doc> {
+	const doc = createDoc();
+	const live = ctx.liveState(mapId);
+	for (const row of await ctx.store.loadUpdates(mapId)) applyState(doc, row.data);
+	if (live) applyState(doc, live);
+	return doc;
+}
+
+/** POST /api/maps/<id>/snapshots { takenBy? } (editor or facilitator). */
+export async function createSnapshot(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		return sendError(res, 403, 'origin not allowed');
+	}
+	const auth = await authorize(ctx, req, res, mapId);
+	if (!auth) return;
+	if (auth.role === 'viewer') {
+		req.resume();
+		return sendError(res, 403, 'a view-only link cannot take snapshots');
+	}
+	const reach = linkOrigin(req, ctx.config, ctx.lanAddresses);
+	if (!reach) {
+		req.resume();
+		return sendError(res, 400, 'missing or invalid Host header');
+	}
+	let takenBy: SnapshotAuthor | null = null;
+	// The body is optional: no Content-Type and no bytes means nobody said who took it.
+	const empty = req.headers['content-type'] === undefined && (req.headers['content-length'] === undefined || req.headers['content-length'] === '0') && req.headers['transfer-encoding'] === undefined;
+	if (empty) req.resume();
+	else {
+		const body = await readJsonBody(req, MAX_BODY_BYTES);
+		if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
+		if (!isRecord(body.value)) return sendError(res, 400, 'request body must be a JSON object');
+		const parsed = parseTakenBy(body.value.takenBy);
+		if (typeof parsed === 'string') return sendError(res, 400, parsed);
+		takenBy = parsed;
+	}
+	if (ctx.storageFull()) return sendError(res, 507, 'this server has no room for new snapshots; ask whoever runs it');
+
+	const takenAt = Date.now();
+	const source = await currentState(ctx, mapId);
+	const data = mapDataOf(source);
+	source.destroy();
+	const frozen = publicDoc(data);
+	const state = Y.encodeStateAsUpdate(frozen);
+	frozen.destroy();
+	const geojson = new TextEncoder().encode(toGeoJson(data, { takenAt }));
+	const sha256 = sha256Hex(geojson);
+	const annotationKey = randomBytes(24).toString('base64url');
+	for (let attempt = 0; attempt < 5; attempt++) {
+		const id = newSnapshotId();
+		const url = `${reach.origin}/s/${id}`;
+		const meta: StoredSnapshotMeta = { ...snapshotMeta(data), url };
+		const record: SnapshotRecord = {
+			id,
+			mapId,
+			takenAt,
+			takenBy,
+			state,
+			geojson,
+			sha256,
+			meta,
+			annotationKeyHash: hashKey(annotationKey),
+			annotations: [],
+			png: null,
+			pngSha256: null
+		};
+		if (await ctx.store.getSnapshot(id)) continue;
+		try {
+			await ctx.store.createSnapshot(record);
+		} catch (error) {
+			if (error instanceof SnapshotLimitError) return sendError(res, 409, `this map already has ${error.limit} snapshots, the most it can keep`);
+			throw error;
+		}
+		return sendJson(res, 201, { id, url, sha256, citation: citationOf(record), annotationKey });
+	}
+	throw new Error('could not find a free snapshot id');
+}
+
+function summaryView(summary: SnapshotSummary) {
+	const meta = metaOf(summary);
+	return { id: summary.id, url: meta.url, takenAt: summary.takenAt, takenBy: summary.takenBy, sha256: summary.sha256, counts: meta.counts };
+}
+
+/** GET /api/maps/<id>/snapshots (any role): newest first. */
+export async function listSnapshots(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	const auth = await authorize(ctx, req, res, mapId);
+	if (!auth) return;
+	sendJson(res, 200, { snapshots: (await ctx.store.listSnapshots(mapId)).map(summaryView) });
+}
+
+function annotationView({ id, at, text, competencies, by }: SnapshotAnnotation) {
+	return { id, at, text, competencies, by };
+}
+
+/** GET /api/snapshots/<id> (no key): what the snapshot's page shows. */
+export async function snapshotJson(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+	req.resume();
+	const record = isSnapshotId(id) ? await ctx.store.getSnapshot(id) : null;
+	if (!record) return sendError(res, 404, 'no such snapshot');
+	const meta = metaOf(record);
+	sendJson(res, 200, {
+		id: record.id,
+		url: meta.url,
+		takenAt: record.takenAt,
+		takenBy: record.takenBy,
+		sha256: record.sha256,
+		meta,
+		citation: citationOf(record),
+		annotations: record.annotations.map(annotationView),
+		geojson: JSON.parse(new TextDecoder().decode(record.geojson)) as unknown
+	});
+}
+
+/** Whether `key` is the snapshot's annotation key (compared as hashes, in constant time). */
+function isAnnotationKey(record: SnapshotRecord, key: string): boolean {
+	const a = Buffer.from(hashKey(key), 'hex');
+	const b = Buffer.from(record.annotationKeyHash, 'hex');
+	return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function cleanText(raw: string): string {
+	return raw
+		.normalize('NFC')
+		.replace(/\r\n?/g, '\n')
+		.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
+		.trim();
+}
+
+/** POST /api/snapshots/<id>/annotations { text, competencies } with the annotation key or the map's facilitator key. */
+export async function annotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		return sendError(res, 403, 'origin not allowed');
+	}
+	const record = isSnapshotId(id) ? await ctx.store.getSnapshot(id) : null;
+	if (!record) {
+		req.resume();
+		return sendError(res, 404, 'no such snapshot');
+	}
+	const key = bearerKey(req);
+	let by: SnapshotAnnotation['by'] | null = null;
+	if (key && isAnnotationKey(record, key)) by = 'annotator';
+	else if (key) {
+		const map = await ctx.store.getMap(record.mapId);
+		if (map && roleForKey(map.keyHashes, key) === 'facilitator') by = 'facilitator';
+	}
+	if (!by) {
+		req.resume();
+		const address = requester(ctx, req);
+		if (!ctx.failures.mayTry(address)) return sendError(res, 429, 'too many wrong keys or codes at once; wait a moment', { 'Retry-After': '5' });
+		await ctx.failures.failAndWait(address);
+		return sendError(res, 401, 'only the snapshot’s annotation key or the map’s facilitator key can annotate it', { 'WWW-Authenticate': 'Bearer' });
+	}
+	const body = await readJsonBody(req, MAX_BODY_BYTES * 2);
+	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
+	if (!isRecord(body.value)) return sendError(res, 400, 'request body must be a JSON object');
+	const { text, competencies } = body.value;
+	if (typeof text !== 'string') return sendError(res, 400, 'text is required');
+	const cleaned = cleanText(text);
+	if (!cleaned) return sendError(res, 400, 'text must not be empty');
+	if ([...cleaned].length > MAX_ANNOTATION_CHARS) return sendError(res, 400, `text must be at most ${MAX_ANNOTATION_CHARS} characters`);
+	const list = competencies ?? [];
+	if (!Array.isArray(list) || !list.every(isCompetency)) return sendError(res, 400, 'competencies must be a list of competency ids');
+	const annotation: SnapshotAnnotation = {
+		id: randomBytes(9).toString('base64url'),
+		at: Date.now(),
+		text: cleaned,
+		competencies: [...new Set(list)],
+		by
+	};
+	try {
+		if (!(await ctx.store.addAnnotation(record.id, annotation))) return sendError(res, 404, 'no such snapshot');
+	} catch (error) {
+		if (error instanceof AnnotationLimitError) return sendError(res, 409, `this snapshot already has ${error.limit} annotations, the most it can keep`);
+		throw error;
+	}
+	sendJson(res, 201, { annotation: annotationView(annotation) });
+}
+
+const EXPORT_PATH = /^\/s\/([^/]*)\/export\.([a-z]+)$/;
+const EXPORT_TYPES: Record<string, string> = {
+	geojson: 'application/geo+json',
+	csv: 'text/csv; charset=utf-8',
+	kml: 'application/vnd.google-earth.kml+xml; charset=utf-8'
+};
+
+export function isSnapshotExportPath(pathname: string): boolean {
+	return pathname.startsWith('/s/') && pathname.includes('/export.');
+}
+
+function notFound(res: ServerResponse): void {
+	res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end('no such snapshot or file');
+}
+
+/** The bytes of one download: the stored GeoJSON as it is, CSV and KML from the stored state. */
+function exportBytes(record: SnapshotRecord, format: string): Uint8Array {
+	if (format === 'geojson') return record.geojson;
+	const doc = createDoc();
+	applyState(doc, record.state);
+	const data = mapDataOf(doc);
+	doc.destroy();
+	return new TextEncoder().encode(format === 'csv' ? toCsv(data) : toKml(data));
+}
+
+/** GET|HEAD /s/<id>/export.<geojson|csv|kml> (no key): a download that never changes. */
+export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+	req.resume();
+	try {
+		if (req.method !== 'GET' && req.method !== 'HEAD') {
+			res.writeHead(405, { Allow: 'GET, HEAD', 'Cache-Control': 'no-store' }).end();
+			return;
+		}
+		const match = EXPORT_PATH.exec(pathname);
+		// A path that is not a snapshot download never reaches the store.
+		if (!match || !isSnapshotId(match[1]) || !(match[2] in EXPORT_TYPES)) return notFound(res);
+		const [, id, format] = match;
+		const record = await ctx.store.getSnapshot(id);
+		if (!record) return notFound(res);
+		const bytes = exportBytes(record, format);
+		const etag = `"${format === 'geojson' ? record.sha256 : sha256Hex(bytes)}"`;
+		const day = new Date(record.takenAt).toISOString().slice(0, 10);
+		const filename = exportFileName(metaOf(record).title, format, `-snapshot-${day}`);
+		const headers = {
+			'Content-Type': EXPORT_TYPES[format],
+			'Content-Disposition': `attachment; filename="${filename}"`,
+			ETag: etag,
+			// The content of a snapshot never changes.
+			'Cache-Control': 'public, max-age=31536000, immutable',
+			'X-Content-Type-Options': 'nosniff',
+			'Referrer-Policy': 'no-referrer'
+		};
+		if (req.headers['if-none-match'] === etag) {
+			res.writeHead(304, headers).end();
+			return;
+		}
+		res.writeHead(200, { ...headers, 'Content-Length': bytes.byteLength });
+		if (req.method === 'HEAD') res.end();
+		else res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+	} catch (error) {
+		ctx.logger.error(`GET /s/:id/export failed: ${error instanceof Error ? error.message : String(error)}`);
+		if (!res.headersSent) sendError(res, 500, 'internal error');
+		else res.destroy();
+	}
+}

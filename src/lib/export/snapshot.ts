@@ -1,0 +1,109 @@
+/**
+ * What a snapshot freezes. A snapshot keeps only the public face of the map, as a
+ * document of its own: no hidden or deleted assets, no deleted goals or dead links, and
+ * contributors reduced to their affiliation (no names, no ids). Its GeoJSON, CSV and KML
+ * are made from that document with the same exporters as the live map, so they agree.
+ */
+import type { Affiliation, Category, Contributor, GoalStatus, MapView } from '../doc/model.ts';
+import { createDoc, encodeState, insertEntry, transact, writeMeta, type AtlasDoc } from '../doc/schema.ts';
+import { mapDataOf, type MapData } from './map-data.ts';
+
+export interface SnapshotCounts {
+	assets: number;
+	/** Public assets per category id ('unknown' for a category this version does not know). */
+	categories: Partial<Record<Category | 'unknown', number>>;
+	goals: number;
+	/** Live links: 'supports' (asset → goal) and 'connects' (asset ↔ asset). */
+	links: number;
+	/** Distinct contributors per affiliation, counted from who made or last changed what is shown. */
+	contributors: Partial<Record<Affiliation, number>>;
+}
+
+export interface SnapshotGoal {
+	id: string;
+	title: string;
+	status: GoalStatus;
+	/** How many public assets support it. */
+	assets: number;
+}
+
+export interface SnapshotMeta {
+	title: string;
+	place: string;
+	description: string;
+	view: MapView | null;
+	counts: SnapshotCounts;
+	goals: SnapshotGoal[];
+}
+
+const ORIGIN = 'asset-atlas:snapshot';
+
+/** A contributor as a snapshot keeps them: the affiliation only. */
+function anonymous(contributor: Contributor | null): Contributor | null {
+	return contributor ? { id: contributor.affiliation, name: '', affiliation: contributor.affiliation } : null;
+}
+
+/** The public document of a map: what a snapshot stores as its Yjs state. */
+export function publicDoc(data: MapData): AtlasDoc {
+	const doc = createDoc();
+	transact(
+		doc,
+		() => {
+			const { title, place, description, createdAt, schemaVersion, view } = data.meta;
+			writeMeta(doc, { title, place, description, createdAt, schemaVersion, locked: true, view: view ?? undefined });
+			for (const asset of data.assets) {
+				const { deletedAt: _deleted, hidden: _hidden, ...fields } = asset;
+				insertEntry(doc, 'assets', asset.id, { ...fields, category: asset.category ?? undefined, createdBy: anonymous(asset.createdBy), updatedBy: anonymous(asset.updatedBy) });
+			}
+			for (const goal of data.goals) {
+				const { deletedAt: _deleted, ...fields } = goal;
+				insertEntry(doc, 'goals', goal.id, { ...fields, createdBy: anonymous(goal.createdBy), updatedBy: anonymous(goal.updatedBy) });
+			}
+			for (const link of data.links) {
+				const { deletedAt: _deleted, id: _id, ...fields } = link;
+				insertEntry(doc, 'links', link.id, { ...fields, createdBy: anonymous(link.createdBy) });
+			}
+		},
+		ORIGIN
+	);
+	return doc;
+}
+
+/** The public document of a map as one Yjs update. */
+export function publicState(doc: AtlasDoc): Uint8Array {
+	const copy = publicDoc(mapDataOf(doc));
+	try {
+		return encodeState(copy);
+	} finally {
+		copy.destroy();
+	}
+}
+
+/** Title, place, counts and goals of a map's public face (counts only, never names). */
+export function snapshotMeta(data: MapData): SnapshotMeta {
+	const categories: SnapshotCounts['categories'] = {};
+	for (const asset of data.assets) {
+		const key = asset.category ?? 'unknown';
+		categories[key] = (categories[key] ?? 0) + 1;
+	}
+	const people = new Map<Affiliation, Set<string>>();
+	const count = (who: Contributor | null) => {
+		if (!who) return;
+		let ids = people.get(who.affiliation);
+		if (!ids) people.set(who.affiliation, (ids = new Set()));
+		ids.add(who.id);
+	};
+	for (const asset of data.assets) (count(asset.createdBy), count(asset.updatedBy));
+	for (const goal of data.goals) (count(goal.createdBy), count(goal.updatedBy));
+	for (const link of data.links) count(link.createdBy);
+	const contributors: SnapshotCounts['contributors'] = {};
+	for (const [affiliation, ids] of [...people].sort(([a], [b]) => (a < b ? -1 : 1))) contributors[affiliation] = ids.size;
+	return {
+		title: data.meta.title,
+		place: data.meta.place,
+		description: data.meta.description,
+		view: data.meta.view,
+		counts: { assets: data.assets.length, categories, goals: data.goals.length, links: data.links.length, contributors },
+		goals: data.goals.map((goal) => ({ id: goal.id, title: goal.title, status: goal.status, assets: data.index.assetsOfGoal.get(goal.id)?.size ?? 0 }))
+	};
+}
