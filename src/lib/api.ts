@@ -191,3 +191,50 @@ export function keyFromHash(hash: string): string | null {
 	const key = params.get('key');
 	return key && /^[A-Za-z0-9_-]{16,128}$/.test(key) ? key : null;
 }
+
+export interface FrozenSnapshot {
+	id: string;
+	url: string;
+	sha256: string;
+	citation: { apa: string; plain: string };
+	/** Returned once: whoever holds it may annotate the snapshot. */
+	annotationKey: string;
+}
+
+export interface SnapshotSummary {
+	id: string;
+	url: string;
+	takenAt: number;
+	sha256: string;
+}
+
+/** Freezes the map as it is now (editor or facilitator key). */
+export async function freezeSnapshot(mapId: string, key: string, takenBy: { name: string; affiliation: string } | null): Promise<FrozenSnapshot> {
+	const body = await request(`/api/maps/${mapId}/snapshots`, {
+		method: 'POST',
+		headers: { ...bearer(key), 'content-type': 'application/json' },
+		body: JSON.stringify(takenBy ? { takenBy } : {})
+	});
+	const citation = isRecord(body.citation) ? body.citation : {};
+	const id = text(body.id, 64);
+	if (!id || !/^[A-Za-z0-9_-]+$/.test(id)) throw new ApiError(500, 'snapshot id missing');
+	return {
+		id,
+		url: text(body.url, 2000),
+		sha256: text(body.sha256, 64),
+		citation: { apa: text(citation.apa, 4000), plain: text(citation.plain, 4000) },
+		annotationKey: text(body.annotationKey, 200)
+	};
+}
+
+/** The map's snapshots, newest first (any role's key). */
+export async function fetchSnapshots(mapId: string, key: string): Promise<SnapshotSummary[]> {
+	const body = await request(`/api/maps/${mapId}/snapshots`, { headers: bearer(key) });
+	const list = Array.isArray(body.snapshots) ? body.snapshots : [];
+	return list.filter(isRecord).map((item) => ({
+		id: text(item.id, 64),
+		url: text(item.url, 2000),
+		takenAt: typeof item.takenAt === 'number' ? item.takenAt : 0,
+		sha256: text(item.sha256, 64)
+	}));
+}

@@ -261,6 +261,18 @@ describe('goals and links', () => {
 		const text = readFileSync((await csv.path())!, 'utf8');
 		expect(text.startsWith('\uFEFFid,name,category')).toBe(true);
 		expect(text.split('\r\n').filter(Boolean)).toHaveLength(5);
+
+		// Freezing a snapshot from the same dialog gives a page anyone can open, with no key.
+		await dialog.getByRole('button', { name: 'Freeze a snapshot' }).click();
+		const link = dialog.getByTestId('snapshot-link');
+		await expect.poll(() => link.count(), { timeout: 15_000 }).toBe(1);
+		const href = await link.getAttribute('href');
+		expect(href).toMatch(/^\/s\/[A-Za-z0-9_-]{22,}$/);
+		const stranger = await session.newPage({ reducedMotion: 'reduce' });
+		await stranger.goto(`${session.server.url}${href}`);
+		await expect.poll(() => stranger.getByRole('heading', { name: 'Eastside strengths' }).count(), { timeout: 15_000 }).toBe(1);
+		await expect.poll(() => stranger.getByText('Fresh food within walking distance').count()).toBeGreaterThan(0);
+		await stranger.close();
 		await dialog.getByRole('button', { name: 'Close' }).click();
 	});
 
