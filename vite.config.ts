@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { sveltekit } from '@sveltejs/kit/vite';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
@@ -26,7 +27,11 @@ function atlasServer(): Plugin {
 }
 
 export default defineConfig({
-	plugins: [atlasServer(), sveltekit()],
+	// Tests import plain TypeScript modules (never .svelte files or $app), so Vitest leaves
+	// the SvelteKit plugin out and only maps $lib as it does: the plugin's dev setup would
+	// rewrite .svelte-kit/ in every vitest process while svelte-check reads it (scripts/test.js).
+	plugins: process.env.VITEST ? [] : [atlasServer(), sveltekit()],
+	resolve: process.env.VITEST ? { alias: { $lib: fileURLToPath(new URL('./src/lib', import.meta.url)) } } : {},
 	test: {
 		projects: [
 			{

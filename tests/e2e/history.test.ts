@@ -89,7 +89,7 @@ describe('history and trust', () => {
 		await facilitator.getByRole('button', { name: 'Continue with the new link' }).click();
 		await facilitator.waitForURL(newLink);
 		await waitLive(facilitator);
-		expect(await facilitator.getByRole('button', { name: 'Share' }).count()).toBe(1);
+		await expect.poll(() => facilitator.getByRole('button', { name: 'Share' }).count(), { timeout: 10_000 }).toBe(1);
 
 		// The old link no longer opens the map as facilitator.
 		const stale = await session.newPage();
