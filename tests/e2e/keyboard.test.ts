@@ -64,7 +64,7 @@ describe('keyboard only', () => {
 		await page.keyboard.press('Enter');
 		const card = page.getByTestId('asset-details');
 		await expect.poll(() => card.count()).toBe(1);
-		expect(await card.getByRole('heading').textContent()).toBe('Corner store co-op');
+		expect(await card.getByRole('heading', { level: 2 }).textContent()).toBe('Corner store co-op');
 		expect(session.dialogs).toEqual([]);
 	});
 });

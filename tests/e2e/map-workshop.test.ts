@@ -85,7 +85,7 @@ describe('a workshop on a shared map', () => {
 		const before = await pixelsOfColor(partner, CATEGORY_STYLES.places.color);
 		await row.click();
 		const details = partner.getByTestId('asset-details');
-		await expect.poll(() => details.getByRole('heading').textContent()).toBe(name);
+		await expect.poll(() => details.getByRole('heading', { level: 2 }).textContent()).toBe(name);
 		expect(await details.textContent()).toContain('Block club');
 		expect(await details.textContent()).toContain('Fatima Facilitator');
 		await expect.poll(() => pixelsOfColor(partner, CATEGORY_STYLES.places.color), { timeout: 10_000 }).toBeGreaterThan(Math.max(before, 150));

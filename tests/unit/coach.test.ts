@@ -131,15 +131,13 @@ describe('the language coach', () => {
 		expect(coachData('xx')).toBe(coachEn);
 	});
 
-	it('matches a 4,000-character description well under a millisecond', () => {
+	it('marks every deficit word in a 4,000-character description, and only those', () => {
+		// How fast it is lives in bench/coach.ts: tests do not assert on time.
 		const sentence = 'The garden needs more volunteers, and the problems with water are real; Ms. Poor leads it. ';
-		const text = sentence.repeat(Math.ceil(4000 / sentence.length)).slice(0, 4000);
-		coach(text); // warm up
-		const runs = 200;
-		const started = performance.now();
-		for (let n = 0; n < runs; n++) coach(text);
-		const perRun = (performance.now() - started) / runs;
-		// Generous for a busy test machine; bench/coach.ts prints the real number.
-		expect(perRun).toBeLessThan(2);
+		const repeats = Math.floor(4000 / sentence.length);
+		const text = sentence.repeat(repeats);
+		const words = coach(text).map((hint) => hint.word.toLowerCase());
+		// "Ms. Poor" is a name, not a deficit word.
+		expect(words).toEqual(Array.from({ length: repeats }, () => ['needs more', 'problems']).flat());
 	});
 });
