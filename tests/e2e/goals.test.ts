@@ -268,10 +268,25 @@ describe('goals and links', () => {
 		await expect.poll(() => link.count(), { timeout: 15_000 }).toBe(1);
 		const href = await link.getAttribute('href');
 		expect(href).toMatch(/^\/s\/[A-Za-z0-9_-]{22,}$/);
+		// The device that froze it annotates it (it holds the annotation key)…
+		const own = await facilitator.context().newPage();
+		await own.goto(`${session.server.url}${href}`);
+		const form = own.getByRole('form', { name: 'Annotate this snapshot' });
+		await expect.poll(() => form.count(), { timeout: 15_000 }).toBe(1);
+		await form.getByLabel('Annotation').fill('Our first inventory with Eastside residents <b>together</b>.');
+		await form.getByLabel('Connecting assets').check();
+		await form.getByRole('button', { name: 'Add annotation' }).click();
+		await expect.poll(() => own.getByTestId('snapshot-annotations').textContent(), { timeout: 10_000 }).toContain('<b>together</b>');
+		await own.close();
+		// …and anyone else sees it, with the competency, but cannot annotate.
 		const stranger = await session.newPage({ reducedMotion: 'reduce' });
 		await stranger.goto(`${session.server.url}${href}`);
 		await expect.poll(() => stranger.getByRole('heading', { name: 'Eastside strengths' }).count(), { timeout: 15_000 }).toBe(1);
 		await expect.poll(() => stranger.getByText('Fresh food within walking distance').count()).toBeGreaterThan(0);
+		const notes = stranger.getByTestId('snapshot-annotations');
+		await expect.poll(() => notes.textContent()).toContain('Our first inventory with Eastside residents <b>together</b>.');
+		expect(await notes.textContent()).toContain('Connecting assets');
+		expect(await stranger.getByRole('form', { name: 'Annotate this snapshot' }).count()).toBe(0);
 		await stranger.close();
 		await dialog.getByRole('button', { name: 'Close' }).click();
 	});
