@@ -95,7 +95,12 @@ describe('the present view', () => {
 		const [popup] = await Promise.all([facilitator.context().waitForEvent('page'), facilitator.getByRole('button', { name: /^Present: open/ }).click()]);
 		present = popup;
 		await present.setViewportSize({ width: 1280, height: 720 });
-		await present.waitForURL(/\/m\/[a-z2-9]{10}\/present#key=/);
+		await present.waitForURL(/\/m\/[a-z2-9]{10}\/present/);
+		await expect.poll(() => present.getByTestId('map-canvas').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
+		// The projector shows its address to the room: the facilitator key leaves it once read,
+		// and a reload still opens the screen (the tab keeps the key).
+		await expect.poll(() => new URL(present.url()).hash).toBe('');
+		await present.reload();
 		await expect.poll(() => present.getByTestId('map-canvas').getAttribute('data-ready'), { timeout: 15_000 }).toBe('true');
 
 		// The join code and short address in a corner; no editing controls at all.

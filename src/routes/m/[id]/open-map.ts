@@ -52,9 +52,23 @@ export type PresentOpenResult =
  * refuses any write from the projector. With another key it connects with that key and
  * never writes. Either way it shows what a viewer sees: never hidden assets.
  */
+/**
+ * The present view takes its key out of the address once read (a projector shows the address
+ * to the room); this tab keeps it for a reload.
+ */
+function presentKey(mapId: string, fromHash: string | null): string | null {
+	const name = `atlas:present-key:${mapId}`;
+	try {
+		if (fromHash) sessionStorage.setItem(name, fromHash);
+		return fromHash ?? sessionStorage.getItem(name);
+	} catch {
+		return fromHash;
+	}
+}
+
 export async function openPresent(mapId: string, location: Location): Promise<PresentOpenResult> {
 	if (!isMapId(mapId)) return { kind: 'bad-link' };
-	const key = keyFromHash(location.hash) ?? recentMap(mapId)?.key ?? null;
+	const key = presentKey(mapId, keyFromHash(location.hash)) ?? recentMap(mapId)?.key ?? null;
 	if (!key) return { kind: 'no-key' };
 	let share: ShareInfo | null = null;
 	let syncKey = key;
