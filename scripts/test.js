@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 // `npm test`: type check, unit, server integration and end-to-end tests.
 //
-// The end-to-end tests take most of the time, one file at a time in Chromium, and leave
-// about one core of a 2-core machine free. So, after `svelte-kit sync` and the build (when
-// build/ is stale; the server tests load it too):
-//   - e2e runs in one vitest process;
-//   - beside it, at a lower CPU priority, svelte-check and then the unit and server tests;
-//   - then, on their own, the few server tests whose deadlines assume the machine is not
-//     shared with a browser (QUIET below).
+// After `svelte-kit sync` and the build (when build/ is stale; the server tests load it too):
+//   - svelte-check beside the unit and server tests (those at a lower CPU priority);
+//   - then the e2e tests on their own, one file at a time in Chromium: beside other tests on
+//     two cores, a browser waiting on tiles and frames missed its deadlines;
+//   - then, on their own, the few server tests that load the machine on purpose and hold it
+//     to deadlines (QUIET below).
 // Output is not interleaved: one part is shown live, the others are held back and shown
 // whole, in a fixed order, with a summary of each part's time at the end.
 //
@@ -28,10 +27,7 @@ import { buildIsStale, ensureBuild, ROOT } from './ensure-build.js';
  */
 const QUIET = ['tests/server/durability.test.ts', 'tests/server/availability.test.ts', 'tests/server/fuzz.test.ts'];
 
-/**
- * What runs beside the e2e tests yields the CPU to them (a higher nice value): the app's own
- * timeouts (a 3 s basemap status check, a 4 s style fetch) hold in the browser under test.
- */
+/** The unit and server tests yield the CPU to the type check beside them (a higher nice value). */
 const BESIDE_E2E_NICE = 10;
 
 const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
@@ -83,14 +79,15 @@ async function runSideBySide() {
 		output.skip('build');
 	}
 
-	// Vitest leaves the SvelteKit plugin out (vite.config.ts), so nothing rewrites
-	// .svelte-kit/ while svelte-check reads it.
+	// The type check beside the unit and server tests (vitest leaves the SvelteKit plugin
+	// out, vite.config.ts, so nothing rewrites .svelte-kit/ while svelte-check reads it).
+	// End-to-end tests then run on their own: beside other tests on two cores, a browser
+	// waiting on tiles and frames missed its deadlines (the basemap test failed that way).
+	parts.push(output.run('types', SVELTE_CHECK));
+	parts.push(output.run('unit + server', vitest(['unit', 'server'], ...QUIET.flatMap((file) => ['--exclude', file])), { nice: BESIDE_E2E_NICE }));
+	await finished();
 	if (chromium) parts.push(output.run('e2e', vitest(['e2e'])));
 	else output.skip('e2e');
-	const types = output.run('types', SVELTE_CHECK, { nice: BESIDE_E2E_NICE });
-	parts.push(types);
-	await types.exit;
-	parts.push(output.run('unit + server', vitest(['unit', 'server'], ...QUIET.flatMap((file) => ['--exclude', file])), { nice: BESIDE_E2E_NICE }));
 	await finished();
 
 	parts.push(output.run('server, alone', vitest(['server'], '--maxWorkers=1', ...QUIET)));
