@@ -24,6 +24,8 @@ export interface Basemap {
 const COUNTRY_LAYERS = ['atlas-countries-water', 'atlas-countries-land', 'atlas-countries-borders'];
 export const STYLE_TIMEOUT_MS = 4000;
 const STATUS_TIMEOUT_MS = 3000;
+/** How soon an unanswered status check is tried again while the countries are shown. */
+const STATUS_RETRY_MS = 5000;
 
 function countryParts(origin: string, visible: boolean): { sources: StyleSpecification['sources']; layers: LayerSpecification[] } {
 	const visibility = visible ? 'visible' : 'none';
@@ -182,6 +184,10 @@ export function followBasemap(map: MaplibreMap, basemap: Basemap, origin: string
 			else if (!streets && mode !== 'countries') apply('countries');
 		} else if (mode === 'streets' && failed > 0 && loaded === 0) {
 			apply('countries');
+		} else if (mode === 'countries') {
+			// No answer (a slow phone, a busy server): ask again rather than stay on the
+			// countries until the person happens to move the map.
+			later(STATUS_RETRY_MS);
 		}
 	};
 	const later = (ms: number) => {
