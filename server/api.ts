@@ -26,7 +26,7 @@ import { PACK_MAX_ZOOM, PackError, type PackManager } from './basemap/packs.ts';
 import type { PackRecord } from './basemap/tile-cache.ts';
 import { parseBbox } from './basemap/tile-math.ts';
 import { PlaceQueryError } from './places/gazetteer.ts';
-import { annotate, createSnapshot, listSnapshots, snapshotJson } from './snapshots.ts';
+import { annotate, createSnapshot, filePicture, listSnapshots, snapshotJson } from './snapshots.ts';
 import type { PlaceService } from './places/places.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -552,6 +552,7 @@ const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps\/([^/]+)\/snapshots$/, methods: { GET: listSnapshots, POST: createSnapshot } },
 	{ pattern: /^\/api\/snapshots\/([^/]+)$/, methods: { GET: snapshotJson } },
 	{ pattern: /^\/api\/snapshots\/([^/]+)\/annotations$/, methods: { POST: annotate } },
+	{ pattern: /^\/api\/snapshots\/([^/]+)\/png$/, methods: { PUT: filePicture } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/packs$/, methods: { GET: listPacks, POST: createPack } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/packs\/estimate$/, methods: { POST: estimatePack } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/packs\/([0-9a-f]{16})$/, methods: { DELETE: removePack } },

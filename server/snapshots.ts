@@ -25,9 +25,10 @@ import { exportFileName, mapDataOf } from '../src/lib/export/map-data.ts';
 import { publicDoc, snapshotMeta, type SnapshotMeta } from '../src/lib/export/snapshot.ts';
 import { MAX_BODY_BYTES, authorize, bearerKey, requester, type ApiContext } from './api.ts';
 import { hashKey, roleForKey } from './auth.ts';
-import { readJsonBody } from './http/body.ts';
+import { readBinaryBody, readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
+import { pngSize } from './png.ts';
 import {
 	AnnotationLimitError,
 	SnapshotLimitError,
@@ -40,6 +41,10 @@ import {
 /** 128 random bits, base64url: a snapshot's id is its only address, so it must not be guessable. */
 const SNAPSHOT_ID = /^[A-Za-z0-9_-]{22}$/;
 export const MAX_ANNOTATION_CHARS = 4000;
+/** A snapshot's picture: 2× a wide map with its legend is 2–6 MB of PNG; more is not a picture of a map. */
+export const MAX_PNG_BYTES = 12 * 1024 * 1024;
+/** Pixels on the longer side; the browser makes 2400 or so. */
+const MAX_PNG_SIDE = 8192;
 const MAX_NAME_CHARS = 80;
 
 /** What the store keeps as a snapshot's meta: the counts and the address it is cited at. */
@@ -191,6 +196,7 @@ export async function snapshotJson(ctx: ApiContext, req: IncomingMessage, res: S
 		takenAt: record.takenAt,
 		takenBy: record.takenBy,
 		sha256: record.sha256,
+		pngSha256: record.pngSha256,
 		meta,
 		citation: citationOf(record),
 		annotations: record.annotations.map(annotationView),
@@ -203,6 +209,61 @@ function isAnnotationKey(record: SnapshotRecord, key: string): boolean {
 	const a = Buffer.from(hashKey(key), 'hex');
 	const b = Buffer.from(record.annotationKeyHash, 'hex');
 	return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Who may annotate a snapshot or file its picture: the holder of its annotation key or the
+ * map's facilitator. Anyone else gets 401 (after the usual wait for a wrong key) and null.
+ */
+async function annotator(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, record: SnapshotRecord): Promise<SnapshotAnnotation['by'] | null> {
+	const key = bearerKey(req);
+	if (key && isAnnotationKey(record, key)) return 'annotator';
+	if (key) {
+		const map = await ctx.store.getMap(record.mapId);
+		if (map && roleForKey(map.keyHashes, key) === 'facilitator') return 'facilitator';
+	}
+	req.resume();
+	const address = requester(ctx, req);
+	if (!ctx.failures.mayTry(address)) {
+		sendError(res, 429, 'too many wrong keys or codes at once; wait a moment', { 'Retry-After': '5' });
+		return null;
+	}
+	await ctx.failures.failAndWait(address);
+	sendError(res, 401, 'only the snapshot’s annotation key or the map’s facilitator key can do this', { 'WWW-Authenticate': 'Bearer' });
+	return null;
+}
+
+/**
+ * PUT /api/snapshots/<id>/png (image/png) with the annotation key or the facilitator key:
+ * the picture the browser made of the snapshot when it was frozen. Filed once; a snapshot's
+ * picture is as fixed as the rest of it, so a second one gets 409.
+ */
+export async function filePicture(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		return sendError(res, 403, 'origin not allowed');
+	}
+	const record = isSnapshotId(id) ? await ctx.store.getSnapshot(id) : null;
+	if (!record) {
+		req.resume();
+		return sendError(res, 404, 'no such snapshot');
+	}
+	if (!(await annotator(ctx, req, res, record))) return;
+	if (record.png) {
+		req.resume();
+		return sendError(res, 409, 'this snapshot already has its picture');
+	}
+	const body = await readBinaryBody(req, MAX_PNG_BYTES, 'image/png');
+	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
+	const size = pngSize(body.bytes);
+	if (!size) return sendError(res, 400, 'the body is not a whole PNG file');
+	if (size.width > MAX_PNG_SIDE || size.height > MAX_PNG_SIDE) return sendError(res, 400, `a picture may be at most ${MAX_PNG_SIDE} pixels on a side`);
+	if (ctx.storageFull()) return sendError(res, 507, 'this server has no room for new pictures; ask whoever runs it');
+	const sha256 = sha256Hex(body.bytes);
+	const outcome = await ctx.store.setSnapshotPng(record.id, body.bytes, sha256);
+	if (outcome === 'missing') return sendError(res, 404, 'no such snapshot');
+	if (outcome === 'exists') return sendError(res, 409, 'this snapshot already has its picture');
+	sendJson(res, 201, { pngSha256: sha256, width: size.width, height: size.height });
 }
 
 function cleanText(raw: string): string {
@@ -224,20 +285,8 @@ export async function annotate(ctx: ApiContext, req: IncomingMessage, res: Serve
 		req.resume();
 		return sendError(res, 404, 'no such snapshot');
 	}
-	const key = bearerKey(req);
-	let by: SnapshotAnnotation['by'] | null = null;
-	if (key && isAnnotationKey(record, key)) by = 'annotator';
-	else if (key) {
-		const map = await ctx.store.getMap(record.mapId);
-		if (map && roleForKey(map.keyHashes, key) === 'facilitator') by = 'facilitator';
-	}
-	if (!by) {
-		req.resume();
-		const address = requester(ctx, req);
-		if (!ctx.failures.mayTry(address)) return sendError(res, 429, 'too many wrong keys or codes at once; wait a moment', { 'Retry-After': '5' });
-		await ctx.failures.failAndWait(address);
-		return sendError(res, 401, 'only the snapshot’s annotation key or the map’s facilitator key can annotate it', { 'WWW-Authenticate': 'Bearer' });
-	}
+	const by = await annotator(ctx, req, res, record);
+	if (!by) return;
 	const body = await readJsonBody(req, MAX_BODY_BYTES * 2);
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
 	if (!isRecord(body.value)) return sendError(res, 400, 'request body must be a JSON object');
@@ -268,7 +317,8 @@ const EXPORT_PATH = /^\/s\/([^/]*)\/export\.([a-z]+)$/;
 const EXPORT_TYPES: Record<string, string> = {
 	geojson: 'application/geo+json',
 	csv: 'text/csv; charset=utf-8',
-	kml: 'application/vnd.google-earth.kml+xml; charset=utf-8'
+	kml: 'application/vnd.google-earth.kml+xml; charset=utf-8',
+	png: 'image/png'
 };
 
 export function isSnapshotExportPath(pathname: string): boolean {
@@ -279,9 +329,10 @@ function notFound(res: ServerResponse): void {
 	res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end('no such snapshot or file');
 }
 
-/** The bytes of one download: the stored GeoJSON as it is, CSV and KML from the stored state. */
-function exportBytes(record: SnapshotRecord, format: string): Uint8Array {
+/** The bytes of one download: the stored GeoJSON and picture as they are, CSV and KML from the stored state; null when there is no picture yet. */
+function exportBytes(record: SnapshotRecord, format: string): Uint8Array | null {
 	if (format === 'geojson') return record.geojson;
+	if (format === 'png') return record.png;
 	const doc = createDoc();
 	applyState(doc, record.state);
 	const data = mapDataOf(doc);
@@ -304,12 +355,15 @@ export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage
 		const record = await ctx.store.getSnapshot(id);
 		if (!record) return notFound(res);
 		const bytes = exportBytes(record, format);
-		const etag = `"${format === 'geojson' ? record.sha256 : sha256Hex(bytes)}"`;
+		if (!bytes) return notFound(res);
+		const etag = `"${format === 'geojson' ? record.sha256 : format === 'png' && record.pngSha256 ? record.pngSha256 : sha256Hex(bytes)}"`;
 		const day = new Date(record.takenAt).toISOString().slice(0, 10);
 		const filename = exportFileName(metaOf(record).title, format, `-snapshot-${day}`);
 		const headers = {
 			'Content-Type': EXPORT_TYPES[format],
 			'Content-Disposition': `attachment; filename="${filename}"`,
+			// A picture (or a file someone renamed) is never a page that could run script.
+			'Content-Security-Policy': "default-src 'none'; sandbox",
 			ETag: etag,
 			// The content of a snapshot never changes.
 			'Cache-Control': 'public, max-age=31536000, immutable',

@@ -188,6 +188,11 @@ export interface DocStore {
 	 * there is no such snapshot; throws AnnotationLimitError past `maxAnnotations`.
 	 */
 	addAnnotation(snapshotId: string, annotation: SnapshotAnnotation, maxAnnotations?: number): Promise<boolean>;
+	/**
+	 * Files a snapshot's picture, once: 'stored', or 'exists' when it already has one (which
+	 * is never replaced), or 'missing' when there is no such snapshot.
+	 */
+	setSnapshotPng(snapshotId: string, png: Uint8Array, sha256: string): Promise<'stored' | 'exists' | 'missing'>;
 	/** Bytes of update rows, history and snapshots all maps hold now (for MAX_STORED_BYTES). */
 	storedBytes(): number;
 	close(): Promise<void>;

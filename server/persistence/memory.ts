@@ -189,6 +189,17 @@ export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = 
 			snapshotTotal += sizeOf(record) - before;
 			return true;
 		},
+		async setSnapshotPng(id, png, sha256) {
+			open();
+			const record = snapshots.get(id);
+			if (!record) return 'missing';
+			if (record.png) return 'exists';
+			const before = sizeOf(record);
+			record.png = png.slice();
+			record.pngSha256 = sha256;
+			snapshotTotal += sizeOf(record) - before;
+			return 'stored';
+		},
 		storedBytes() {
 			let total = snapshotTotal;
 			for (const log of logs.values()) for (const row of log) total += row.data.byteLength;

@@ -466,6 +466,14 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		updateAnnotations.run(json, id);
 		return json.length - row.annotations.length;
 	});
+	const selectPngState = db.prepare<[string], { filed: number }>('SELECT png IS NOT NULL AS filed FROM snapshots WHERE id = ?');
+	const updatePng = db.prepare<[Buffer, string, string]>('UPDATE snapshots SET png = ?, png_sha256 = ? WHERE id = ? AND png IS NULL');
+	const setPngTx = db.transaction((id: string, png: Buffer, sha256: string): 'stored' | 'exists' | 'missing' => {
+		const row = selectPngState.get(id);
+		if (!row) return 'missing';
+		if (row.filed) return 'exists';
+		return updatePng.run(png, sha256, id).changes === 1 ? 'stored' : 'exists';
+	});
 	const compactTx = db.transaction((mapId: string, upToSeq: number, state: Buffer) => {
 		const removed = bytesUpTo.get(mapId, upToSeq)?.n ?? 0;
 		deleteUpTo.run(mapId, upToSeq);
@@ -592,6 +600,11 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 			if (added < 0) return false;
 			totalBytes += added;
 			return true;
+		},
+		async setSnapshotPng(id, png, sha256) {
+			const outcome = setPngTx(id, toBuffer(png), sha256);
+			if (outcome === 'stored') totalBytes += png.byteLength;
+			return outcome;
 		},
 		storedBytes() {
 			return totalBytes;

@@ -360,6 +360,29 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			} else await store.close();
 		});
 
+		it('files a snapshot picture once and never replaces it', async () => {
+			const { store, reopen } = await factory.create();
+			const s = snapshot('mapsnapddd');
+			await store.createSnapshot(s);
+			const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+			const bytes = store.storedBytes();
+			expect(await store.setSnapshotPng('nosuchsnapshot', png, 'aa')).toBe('missing');
+			expect(await store.setSnapshotPng(s.id, png, 'first')).toBe('stored');
+			expect(store.storedBytes()).toBe(bytes + png.byteLength);
+			expect(await store.setSnapshotPng(s.id, new Uint8Array([9, 9]), 'second')).toBe('exists');
+			png.fill(0);
+			const stored = await store.getSnapshot(s.id);
+			expect(stored?.pngSha256).toBe('first');
+			expect([...(stored?.png ?? [])]).toEqual([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+			expect({ ...stored, png: null, pngSha256: null }).toEqual(s);
+			if (reopen) {
+				await store.close();
+				const again = await reopen();
+				expect((await again.getSnapshot(s.id))?.pngSha256).toBe('first');
+				await again.close();
+			} else await store.close();
+		});
+
 		it('keeps everything across a reopen (persistent backends)', async () => {
 			const { store, reopen } = await factory.create();
 			if (!reopen) {

@@ -12,6 +12,7 @@ import { readAllAssets } from '../../src/lib/doc/schema.ts';
 import type { Contributor } from '../../src/lib/doc/model.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { startInProcess } from '../helpers/in-process.ts';
+import { solidPng } from '../helpers/png.ts';
 import { createMemoryStore } from '../../server/persistence/memory.ts';
 import { MAX_SNAPSHOTS_PER_MAP } from '../../server/persistence/doc-store.ts';
 import { connectClient, createMap, waitForDoc, type Client, type CreatedMap } from '../helpers/sync-clients.ts';
@@ -212,7 +213,8 @@ describe('a snapshot', () => {
 			'/s/short/export.geojson',
 			`/s/${'A'.repeat(200)}/export.csv`,
 			`/s/${snap.id}/export.exe`,
-			`/s/${snap.id}/export.pdf`,
+			// No picture was filed for it.
+			`/s/${snap.id}/export.png`,
 			`/api/snapshots/${'A'.repeat(22)}`,
 			'/api/snapshots/bad..id'
 		]) {
@@ -249,6 +251,49 @@ describe('annotations', () => {
 	});
 });
 
+function filePicture(id: string, key: string | null, body: Uint8Array | string, type = 'image/png'): Promise<Response> {
+	return fetch(`${server.url}/api/snapshots/${id}/png`, {
+		method: 'PUT',
+		headers: { 'Content-Type': type, ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+		body: typeof body === 'string' ? body : Buffer.from(body)
+	});
+}
+
+describe('a snapshot\'s picture', () => {
+	it('is filed once by the annotation key, served as it was filed with its own hash, and never replaced', async () => {
+		const snap = await taken(map.keys.editor);
+		const png = solidPng(64, 40);
+		expect((await filePicture(snap.id, map.keys.editor, png)).status).toBe(401);
+		expect((await filePicture(snap.id, null, png)).status).toBe(401);
+		expect((await filePicture(snap.id, snap.annotationKey, png, 'image/jpeg')).status).toBe(415);
+		expect((await filePicture(snap.id, snap.annotationKey, 'GIF89a not a png at all, honest')).status).toBe(400);
+		expect((await filePicture(snap.id, snap.annotationKey, png.slice(0, png.byteLength - 12))).status).toBe(400);
+		expect((await filePicture(snap.id, snap.annotationKey, new TextEncoder().encode('<svg onload=alert(1)>'))).status).toBe(400);
+		expect((await download(snap.id, 'png')).response.status).toBe(404);
+
+		const filed = await filePicture(snap.id, snap.annotationKey, png);
+		expect(filed.status).toBe(201);
+		expect(await filed.json()).toEqual({ pngSha256: sha256(png), width: 64, height: 40 });
+		const again = await filePicture(snap.id, map.keys.facilitator, solidPng(64, 40, [200, 0, 0]));
+		expect(again.status).toBe(409);
+
+		const { response, bytes } = await download(snap.id, 'png');
+		expect(response.status).toBe(200);
+		expect(response.headers.get('content-type')).toBe('image/png');
+		expect(response.headers.get('etag')).toBe(`"${sha256(png)}"`);
+		expect(Buffer.from(bytes).equals(Buffer.from(png))).toBe(true);
+		const page = (await (await fetch(`${server.url}/api/snapshots/${snap.id}`)).json()) as { sha256: string; pngSha256: string };
+		expect(page).toMatchObject({ sha256: snap.sha256, pngSha256: sha256(png) });
+	});
+
+	it('may be filed by the map\'s facilitator, and a picture larger than a side allows is refused', async () => {
+		const snap = await taken(map.keys.editor);
+		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(9000, 1))).status).toBe(400);
+		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(30, 20))).status).toBe(201);
+		expect((await filePicture('A'.repeat(22), map.keys.facilitator, solidPng(30, 20))).status).toBe(404);
+	});
+});
+
 describe('after a restart', () => {
 	it('every snapshot is still there, byte for byte, and a map whose room is closed can still be frozen', async () => {
 		const snap = await taken(map.keys.editor);
@@ -282,7 +327,7 @@ describe('in process (memory store)', () => {
 		const counting = { ...store, getSnapshot: (id: string) => (lookups++, store.getSnapshot(id)) };
 		const local = await startInProcess({}, { store: counting });
 		try {
-			for (const path of ['/s/short/export.geojson', `/s/${'A'.repeat(23)}/export.csv`, '/s/../export.kml', `/s/${'A'.repeat(21)}!/export.geojson`, '/api/snapshots/nope', `/s/${'A'.repeat(22)}/export.png`]) {
+			for (const path of ['/s/short/export.geojson', `/s/${'A'.repeat(23)}/export.csv`, '/s/../export.kml', `/s/${'A'.repeat(21)}!/export.geojson`, '/api/snapshots/nope', `/s/${'A'.repeat(22)}/export.docx`]) {
 				expect((await fetch(`${local.url}${path}`)).status, path).toBe(404);
 			}
 			expect(lookups).toBe(0);
