@@ -227,6 +227,16 @@ export async function freezeSnapshot(mapId: string, key: string, takenBy: { name
 	};
 }
 
+/** Files a snapshot's picture, once, with its annotation key (or the facilitator's key). */
+export async function fileSnapshotPicture(snapshotId: string, key: string, png: Blob): Promise<{ pngSha256: string }> {
+	const body = await request(`/api/snapshots/${encodeURIComponent(snapshotId)}/png`, {
+		method: 'PUT',
+		headers: { ...bearer(key), 'content-type': 'image/png' },
+		body: png
+	});
+	return { pngSha256: text(body.pngSha256, 64) };
+}
+
 /** The map's snapshots, newest first (any role's key). */
 export async function fetchSnapshots(mapId: string, key: string): Promise<SnapshotSummary[]> {
 	const body = await request(`/api/maps/${mapId}/snapshots`, { headers: bearer(key) });

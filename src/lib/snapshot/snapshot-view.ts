@@ -3,10 +3,10 @@
  * reads it, and what the page derives from it. Every field is checked before use: the
  * page shows what it can and leaves out what it cannot read.
  */
-import { parseGeometry } from '$lib/doc/validate.ts';
-import type { AssetGeometry, GoalStatus, MapView } from '$lib/doc/model.ts';
-import { GOAL_STATUSES } from '$lib/doc/model.ts';
-import { isCompetency, type CompetencyId } from '$lib/export/competencies.ts';
+import { parseGeometry } from '../doc/validate.ts';
+import type { AssetGeometry, GoalStatus, MapView } from '../doc/model.ts';
+import { GOAL_STATUSES } from '../doc/model.ts';
+import { isCompetency, type CompetencyId } from '../export/competencies.ts';
 
 export interface SnapshotAsset {
 	id: string;
@@ -36,6 +36,8 @@ export interface SnapshotAnnotationView {
 
 export interface SnapshotView {
 	id: string;
+	/** The address it is cited at (the server's, which may be a LAN address). */
+	url: string;
 	title: string;
 	place: string;
 	description: string;
@@ -43,6 +45,8 @@ export interface SnapshotView {
 	takenAt: number;
 	takenBy: { name: string; affiliation: string | null } | null;
 	sha256: string;
+	/** SHA-256 of its stored picture, or null when none was filed. */
+	pngSha256: string | null;
 	citation: { apa: string; plain: string };
 	categories: Array<{ category: string; count: number }>;
 	assets: SnapshotAsset[];
@@ -94,6 +98,7 @@ export function readSnapshot(raw: unknown): SnapshotView | null {
 	const takenBy = isRaw(raw.takenBy) && typeof raw.takenBy.name === 'string' ? { name: raw.takenBy.name, affiliation: typeof raw.takenBy.affiliation === 'string' ? raw.takenBy.affiliation : null } : null;
 	return {
 		id: str(raw.id),
+		url: str(raw.url),
 		title: str(meta.title),
 		place: str(meta.place),
 		description: str(meta.description),
@@ -101,6 +106,7 @@ export function readSnapshot(raw: unknown): SnapshotView | null {
 		takenAt: raw.takenAt,
 		takenBy,
 		sha256: str(raw.sha256),
+		pngSha256: typeof raw.pngSha256 === 'string' && /^[0-9a-f]{64}$/.test(raw.pngSha256) ? raw.pngSha256 : null,
 		citation: { apa: str(raw.citation.apa), plain: str(raw.citation.plain) },
 		categories,
 		assets,
