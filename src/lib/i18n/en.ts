@@ -586,6 +586,7 @@ export const en = {
 	'export.pngHint': 'The map as it looks now, with a title, legend, scale and date, at twice the screen’s detail.',
 	'export.pngMaking': 'Drawing…',
 	'export.pngFailed': 'The picture could not be made: {reason}',
+	'export.pngShowMap': 'Open the Map tab first: the picture is of the map as it is shown.',
 	'picture.legend': 'Assets by category ({count} in all)',
 	'picture.liveOf': 'Live map, {date}',
 	'picture.snapshotOf': 'Snapshot of {date}',
