@@ -11,6 +11,7 @@ import { categoryStyle } from '../../src/lib/doc/categories.ts';
 import { geometryAnchor } from '../../src/lib/doc/geometry.ts';
 import type { MapData } from '../../src/lib/export/map-data.ts';
 import { t, type MessageKey } from '../../src/lib/i18n/index.ts';
+import { pngInfo } from './png.ts';
 import { clipLine, clipRing, thin, type Pt, type Rect } from './clip.ts';
 import { naturalEarth, offsetsMeeting, type Box } from './world.ts';
 
@@ -301,21 +302,20 @@ export function drawVectorMap(doc: Doc, data: MapData, x: number, y: number, wid
 
 /**
  * Embeds the PNG at (x, y), fitted to `width` and `maxHeight`, its shape kept. Returns
- * the y below it, or null when the bytes are not a picture pdfkit can read.
+ * the y below it, or null when the bytes are not a picture that can be embedded safely.
  */
 export function drawPicture(doc: Doc, png: Uint8Array, x: number, y: number, width: number, maxHeight: number): number | null {
-	let image: ReturnType<Doc['openImage']>;
+	const info = pngInfo(png);
+	if (!info) return null;
+	const scale = Math.min(width / info.width, maxHeight / info.height);
+	const w = info.width * scale;
+	const h = info.height * scale;
+	const left = x + (width - w) / 2;
 	try {
-		image = doc.openImage(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
+		doc.image(Buffer.from(png.buffer, png.byteOffset, png.byteLength), left, y, { width: w, height: h });
 	} catch {
 		return null;
 	}
-	if (!(image.width > 0 && image.height > 0)) return null;
-	const scale = Math.min(width / image.width, maxHeight / image.height);
-	const w = image.width * scale;
-	const h = image.height * scale;
-	const left = x + (width - w) / 2;
-	doc.image(image, left, y, { width: w, height: h });
 	doc.lineWidth(0.75).strokeColor(MUTED).rect(left, y, w, h).stroke();
 	return y + h;
 }

@@ -212,7 +212,6 @@ describe('a snapshot', () => {
 			'/s/short/export.geojson',
 			`/s/${'A'.repeat(200)}/export.csv`,
 			`/s/${snap.id}/export.exe`,
-			`/s/${snap.id}/export.pdf`,
 			`/api/snapshots/${'A'.repeat(22)}`,
 			'/api/snapshots/bad..id'
 		]) {
