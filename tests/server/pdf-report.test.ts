@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAsset, updateAsset } from '../../src/lib/doc/mutations.ts';
 import { addGoal } from '../../src/lib/doc/goal-mutations.ts';
@@ -19,7 +20,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { connectClient, createMap, waitForDoc, type Client, type CreatedMap } from '../helpers/sync-clients.ts';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
-const PDFTOTEXT = [process.env.PDFTOTEXT_PATH, '/usr/bin/pdftotext', '/usr/local/bin/pdftotext'].find((path) => path && existsSync(path));
+const PDFTOTEXT = [process.env.PDFTOTEXT_PATH, ...(process.env.PATH ?? '/usr/bin').split(delimiter).map((dir) => join(dir, 'pdftotext'))].find((path) => path && existsSync(path));
 if (!PDFTOTEXT) console.error(`!!! PDF TEXT CHECKS ${CI ? 'FAIL' : 'SKIPPED'}: no pdftotext found (install Debian package "poppler-utils") !!!`);
 
 const maria: Contributor = { id: 'mariaXXXXXXXXXXX', name: 'Maria Lopez', affiliation: 'community-member' };
