@@ -11,6 +11,7 @@ import { snapshotRecordOf, workshopMap } from '../tests/helpers/snapshot-records
 import { percentile } from './stats.ts';
 
 export async function runPdfReportBench(assets = 2000, runs = 3, out?: string): Promise<void> {
+	runs = Math.max(1, runs);
 	const record = snapshotRecordOf(workshopMap(assets), {
 		annotations: [{ id: 'note1', at: Date.UTC(2026, 2, 20, 9, 0), text: 'We learned who keeps the garden going.', competencies: ['knowledge-of-community', 'connecting-assets'], by: 'annotator' }]
 	});

@@ -6,10 +6,7 @@
  *
  * Without pdftotext the text checks are skipped with one loud line, and fail under CI=true.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAsset, updateAsset } from '../../src/lib/doc/mutations.ts';
 import { addGoal } from '../../src/lib/doc/goal-mutations.ts';
@@ -18,10 +15,7 @@ import { readAllAssets } from '../../src/lib/doc/schema.ts';
 import type { Contributor } from '../../src/lib/doc/model.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { connectClient, createMap, waitForDoc, type Client, type CreatedMap } from '../helpers/sync-clients.ts';
-
-const CI = process.env.CI === 'true' || process.env.CI === '1';
-const PDFTOTEXT = [process.env.PDFTOTEXT_PATH, ...(process.env.PATH ?? '/usr/bin').split(delimiter).map((dir) => join(dir, 'pdftotext'))].find((path) => path && existsSync(path));
-if (!PDFTOTEXT) console.error(`!!! PDF TEXT CHECKS ${CI ? 'FAIL' : 'SKIPPED'}: no pdftotext found (install Debian package "poppler-utils") !!!`);
+import { pdfText as textOf, squash } from '../helpers/pdftotext.ts';
 
 const maria: Contributor = { id: 'mariaXXXXXXXXXXX', name: 'Maria Lopez', affiliation: 'community-member' };
 const prof: Contributor = { id: 'profXXXXXXXXXXXX', name: 'Dr. Hidden Name', affiliation: 'faculty' };
@@ -46,20 +40,10 @@ interface Created {
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-const squash = (text: string) => text.replace(/\s+/g, '');
 
 async function pdf(id: string, init?: RequestInit): Promise<{ response: Response; bytes: Uint8Array }> {
 	const response = await fetch(`${server.url}/s/${id}/export.pdf`, init);
 	return { response, bytes: new Uint8Array(await response.arrayBuffer()) };
-}
-
-/** The report's text as pdftotext reads it, or null (the test then skips) when pdftotext is missing outside CI. */
-function textOf(bytes: Uint8Array): string | null {
-	if (!PDFTOTEXT) {
-		if (CI) throw new Error('pdftotext (Debian package poppler-utils) is required under CI=true');
-		return null;
-	}
-	return execFileSync(PDFTOTEXT, ['-enc', 'UTF-8', '-', '-'], { input: bytes, maxBuffer: 64 * 1024 * 1024 }).toString('utf8');
 }
 
 async function snapshot(): Promise<Created> {
