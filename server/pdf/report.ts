@@ -208,7 +208,7 @@ function cover(w: Writer, c: Context): { x: number; y: number; width: number; he
 	}
 	const url = oneLine(meta.url);
 	w.text(t('pdf.address').toUpperCase(), { font: 'bold', size: 7, color: MUTED, gap: 2 });
-	doc.font('regular').fontSize(9.5).fillColor(ACCENT).text(url, LEFT, doc.y, { width: detailsWidth, link: /^https?:\/\//.test(url) ? url : undefined });
+	doc.font('regular').fontSize(8.5).fillColor(ACCENT).text(url, LEFT, doc.y, { width: detailsWidth, lineGap: 1.5, link: /^https?:\/\//.test(url) ? url : undefined });
 	const contentsBox = { x: LEFT + detailsWidth + 24, y: bandTop, width: WIDTH - detailsWidth - 24, height: CONTENTS_HEIGHT };
 	doc.y = Math.max(doc.y, bandTop + CONTENTS_HEIGHT) + 18;
 
