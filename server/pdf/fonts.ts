@@ -12,8 +12,6 @@ export const FONT_FILES = {
 	regular: 'DejaVuSans.ttf',
 	bold: 'DejaVuSans-Bold.ttf',
 	italic: 'DejaVuSans-Oblique.ttf',
-	condensed: 'DejaVuSansCondensed.ttf',
-	condensedBold: 'DejaVuSansCondensed-Bold.ttf',
 	mono: 'DejaVuSansMono.ttf'
 } as const;
 
