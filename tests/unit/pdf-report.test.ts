@@ -17,6 +17,7 @@ import { pngInfo } from '../../server/pdf/png.ts';
 import { printable } from '../../server/pdf/fonts.ts';
 import { snapshotRecordOf, workshopMap } from '../helpers/snapshot-records.ts';
 import { pdfText, squash } from '../helpers/pdftotext.ts';
+import { MAX_WAITING, ReportBusyError, renderReport } from '../../server/pdf/render.ts';
 
 const who = { id: 'personXXXXXXXXXX', name: 'Partner', affiliation: 'community-member' } as const;
 const latin1 = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
@@ -191,6 +192,31 @@ describe('the report', () => {
 		expect(text).toContain('No annotations yet.');
 		expect(text).not.toContain('Taken by');
 	});
+});
+
+describe('serving reports (render.ts)', () => {
+	it('makes them in a worker thread, the same bytes as here, and keeps each once made', async () => {
+		const record = snapshotRecordOf(workshopMap(8), { takenAt: Date.UTC(2026, 0, 2) });
+		const served = await renderReport(record);
+		expect(Buffer.from(served).equals(Buffer.from(await snapshotReport(record)))).toBe(true);
+		expect(await renderReport(record)).toBe(served);
+		// An annotation added later makes a new report.
+		const annotated = { ...record, annotations: [{ id: 'later', at: Date.UTC(2026, 0, 3), text: 'Added later.', competencies: [], by: 'annotator' as const }] };
+		const again = await renderReport(annotated);
+		expect(Buffer.from(again).equals(Buffer.from(served))).toBe(false);
+	}, 60_000);
+
+	it(`refuses more than ${MAX_WAITING} waiting reports at once, and asks for one only once while it is made`, async () => {
+		const doc = workshopMap(4);
+		const records = Array.from({ length: MAX_WAITING + 3 }, (_, i) => ({ ...snapshotRecordOf(doc), id: `busy${String(i).padStart(18, '0')}` }));
+		const same = [renderReport(records[0]), renderReport(records[0])];
+		const outcomes = await Promise.allSettled([...same, ...records.slice(1).map(renderReport)]);
+		const refused = outcomes.filter((o) => o.status === 'rejected');
+		expect(refused.length).toBe(3);
+		for (const outcome of refused) expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ReportBusyError);
+		const [a, b] = outcomes as Array<PromiseFulfilledResult<Uint8Array>>;
+		expect(a.value).toBe(b.value);
+	}, 120_000);
 });
 
 describe('text and geometry helpers', () => {
