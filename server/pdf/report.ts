@@ -63,8 +63,9 @@ function day(ms: number): string {
 	return new Date(ms).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 }
 
+/** Degrees to five places (about a metre), with an ASCII minus so a GIS tool takes them pasted. */
 function coordinate(value: number): string {
-	return value.toFixed(5).replace('-', '−');
+	return value.toFixed(5);
 }
 
 /** `text` cut with an ellipsis to fit `width` in the current font. */
