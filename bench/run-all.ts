@@ -13,10 +13,12 @@ import { runPresenceBench } from './presence.ts';
 import { runDragRate } from './drag-rate.ts';
 import { runPlacesBench } from './places.ts';
 import { runCoachBench } from './coach.ts';
+import { runPdfReportBench } from './pdf-report.ts';
 
 await runGateBench();
 await runPlacesBench();
 runCoachBench();
+await runPdfReportBench();
 await runStoreBench();
 await runDurableBench();
 await runCompactionBench();

@@ -28,6 +28,7 @@ import { hashKey, roleForKey } from './auth.ts';
 import { readBinaryBody, readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
+import { ReportBusyError, renderReport } from './pdf/render.ts';
 import { pngSize } from './png.ts';
 import {
 	AnnotationLimitError,
@@ -318,7 +319,8 @@ const EXPORT_TYPES: Record<string, string> = {
 	geojson: 'application/geo+json',
 	csv: 'text/csv; charset=utf-8',
 	kml: 'application/vnd.google-earth.kml+xml; charset=utf-8',
-	png: 'image/png'
+	png: 'image/png',
+	pdf: 'application/pdf'
 };
 
 export function isSnapshotExportPath(pathname: string): boolean {
@@ -329,10 +331,14 @@ function notFound(res: ServerResponse): void {
 	res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).end('no such snapshot or file');
 }
 
-/** The bytes of one download: the stored GeoJSON and picture as they are, CSV and KML from the stored state; null when there is no picture yet. */
-function exportBytes(record: SnapshotRecord, format: string): Uint8Array | null {
+/**
+ * The bytes of one download: the stored GeoJSON and picture as they are, CSV, KML and the
+ * PDF report from the stored state; null when there is no picture yet.
+ */
+async function exportBytes(record: SnapshotRecord, format: string): Promise<Uint8Array | null> {
 	if (format === 'geojson') return record.geojson;
 	if (format === 'png') return record.png;
+	if (format === 'pdf') return renderReport(record);
 	const doc = createDoc();
 	applyState(doc, record.state);
 	const data = mapDataOf(doc);
@@ -340,7 +346,7 @@ function exportBytes(record: SnapshotRecord, format: string): Uint8Array | null 
 	return new TextEncoder().encode(format === 'csv' ? toCsv(data) : toKml(data));
 }
 
-/** GET|HEAD /s/<id>/export.<geojson|csv|kml> (no key): a download that never changes. */
+/** GET|HEAD /s/<id>/export.<geojson|csv|kml|pdf> (no key): a download that never changes. */
 export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
 	req.resume();
 	try {
@@ -354,7 +360,7 @@ export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage
 		const [, id, format] = match;
 		const record = await ctx.store.getSnapshot(id);
 		if (!record) return notFound(res);
-		const bytes = exportBytes(record, format);
+		const bytes = await exportBytes(record, format);
 		if (!bytes) return notFound(res);
 		const etag = `"${format === 'geojson' ? record.sha256 : format === 'png' && record.pngSha256 ? record.pngSha256 : sha256Hex(bytes)}"`;
 		const day = new Date(record.takenAt).toISOString().slice(0, 10);
@@ -365,8 +371,8 @@ export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage
 			// A picture (or a file someone renamed) is never a page that could run script.
 			'Content-Security-Policy': "default-src 'none'; sandbox",
 			ETag: etag,
-			// The content of a snapshot never changes.
-			'Cache-Control': 'public, max-age=31536000, immutable',
+			// The content of a snapshot never changes; the report also shows its annotations, added later.
+			'Cache-Control': format === 'pdf' ? 'public, no-cache' : 'public, max-age=31536000, immutable',
 			'X-Content-Type-Options': 'nosniff',
 			'Referrer-Policy': 'no-referrer'
 		};
@@ -378,6 +384,7 @@ export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage
 		if (req.method === 'HEAD') res.end();
 		else res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 	} catch (error) {
+		if (error instanceof ReportBusyError && !res.headersSent) return sendError(res, 503, 'the server is making many reports at once; try again in a moment', { 'Retry-After': '10' });
 		ctx.logger.error(`GET /s/:id/export failed: ${error instanceof Error ? error.message : String(error)}`);
 		if (!res.headersSent) sendError(res, 500, 'internal error');
 		else res.destroy();
