@@ -106,11 +106,17 @@ export function initMap(doc: AtlasDoc, input: NewMap, now = Date.now(), origin: 
  * row by (src/lib/import/preview.ts).
  */
 export function checkNewAsset(input: AssetFields): Record<string, unknown> {
+	const fields = cleanNewAsset(input);
+	checkDrawnGeometry(fields.geometry as AssetGeometry);
+	return fields;
+}
+
+/** checkNewAsset but for the area's self-crossing check, which a caller makes itself (to say where). */
+export function cleanNewAsset(input: AssetFields): Record<string, unknown> {
 	const fields = cleanFields(input);
 	for (const required of ['name', 'category', 'geometry'] as const) {
 		if (fields[required] === undefined) throw new InvalidInputError(required, `${required} is required`);
 	}
-	checkDrawnGeometry(fields.geometry as AssetGeometry);
 	return fields;
 }
 

@@ -1,11 +1,11 @@
 /**
  * What an import would add, judged row by row before anything is written: each row becomes
- * an asset exactly as the asset form would save it (checkNewAsset), or a reason it cannot
+ * an asset exactly as the asset form would save it (cleanNewAsset, selfCrossings), or a reason it cannot
  * (an i18n key with its values). Categories the map does not know take the default the
  * person picks. Text stays plain text: trimmed, within the model's limits, never markup.
  */
 import { CATEGORIES, LIMITS, type AssetFields, type Category } from '../doc/model.ts';
-import { checkNewAsset } from '../doc/mutations.ts';
+import { cleanNewAsset } from '../doc/mutations.ts';
 import { selfCrossings } from '../doc/geometry.ts';
 import { InvalidInputError, parseGeometry, parseTags } from '../doc/validate.ts';
 import type { MessageKey } from '../i18n/en.ts';
@@ -228,7 +228,9 @@ export function buildPreview(source: ImportSource, mapping: ColumnMapping, defau
 		const known = categories.get(folded(written)) ?? null;
 		const fields: AssetFields = { name, category: known ?? defaultCategory, description, holder, geometry, tags: tagsOf(raw(mapping.tags)) };
 		try {
-			checkNewAsset(fields);
+			// As addAsset judges it (the area's crossings were looked for above, once: on a
+			// shape of thousands of corners that takes a while).
+			cleanNewAsset(fields);
 		} catch (error) {
 			if (error instanceof InvalidInputError) throw new Rejected(refusalReason(error));
 			throw error;
