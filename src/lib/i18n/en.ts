@@ -51,6 +51,7 @@ export const en = {
 	'import.rejection': '{row}: {reason}',
 	'import.confirm': 'Add {count} assets',
 	'import.confirmOne': 'Add 1 asset',
+	'import.adding': 'Adding…',
 	'import.cancel': 'Cancel',
 	'import.offline': 'Importing works only while the map is connected to the server (“Live”), so that it goes in small parts the server takes.',
 	'import.done': 'Imported {count} assets.',
