@@ -83,8 +83,11 @@ describe('importing assets', () => {
 		await expect.poll(() => table.getByRole('row').filter({ hasText: 'Story circle' }).textContent()).toContain('Culture');
 		// The guesses can be changed: description from "Organization" for a moment, then back.
 		await dialog.locator('summary').click();
-		await dialog.getByLabel('Description').selectOption('Organization');
-		await dialog.getByLabel('Description').selectOption('Notes');
+		await dialog.getByLabel('Name', { exact: true }).selectOption({ label: '(not used)' });
+		await expect.poll(() => dialog.getByTestId('import-summary').textContent()).toContain('No assets can be added from this file. 6 rows can’t be added.');
+		expect(await dialog.getByRole('button', { name: /^Add/ }).count()).toBe(0);
+		await dialog.getByLabel('Name', { exact: true }).selectOption('Name');
+		await expect.poll(() => dialog.getByTestId('import-summary').textContent()).toContain('3 assets will be added.');
 		// Nothing is written before the person confirms.
 		expect(readAllAssets(watcher.doc)).toHaveLength(0);
 
