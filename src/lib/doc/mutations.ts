@@ -100,6 +100,26 @@ export function initMap(doc: AtlasDoc, input: NewMap, now = Date.now(), origin: 
 	);
 }
 
+/**
+ * A new asset's fields as they will be stored (trimmed, tags cleaned), or InvalidInputError
+ * naming what is wrong: what addAsset accepts, and what the importer's preview judges each
+ * row by (src/lib/import/preview.ts).
+ */
+export function checkNewAsset(input: AssetFields): Record<string, unknown> {
+	const fields = cleanNewAsset(input);
+	checkDrawnGeometry(fields.geometry as AssetGeometry);
+	return fields;
+}
+
+/** checkNewAsset but for the area's self-crossing check, which a caller makes itself (to say where). */
+export function cleanNewAsset(input: AssetFields): Record<string, unknown> {
+	const fields = cleanFields(input);
+	for (const required of ['name', 'category', 'geometry'] as const) {
+		if (fields[required] === undefined) throw new InvalidInputError(required, `${required} is required`);
+	}
+	return fields;
+}
+
 export function addAsset(
 	doc: AtlasDoc,
 	input: AssetFields,
@@ -107,11 +127,7 @@ export function addAsset(
 	now = Date.now(),
 	origin: unknown = LOCAL_ORIGIN
 ): string {
-	const fields = cleanFields(input);
-	for (const required of ['name', 'category', 'geometry'] as const) {
-		if (fields[required] === undefined) throw new InvalidInputError(required, `${required} is required`);
-	}
-	checkDrawnGeometry(fields.geometry as AssetGeometry);
+	const fields = checkNewAsset(input);
 	const id = newEntityId();
 	const who = stamp(by);
 	transact(

@@ -8,6 +8,11 @@
  * field; undoing a creation is a soft delete and redoing it a restore. A field someone
  * else changed since is left as they made it (the result names it), so an undo never
  * overwrites another person's work.
+ *
+ * One action may take several transactions (an import goes to the server in parts small
+ * enough for its update limits, src/lib/doc/import-mutations.ts): `group` makes all of them
+ * one step. Undoing or redoing a large step is itself written in parts of at most
+ * REPLAY_ENTRIES_PER_TRANSACTION entries, so it stays within the same limits.
  */
 import * as Y from 'yjs';
 import { LOCAL_ORIGIN } from '../doc/mutations.ts';
@@ -23,6 +28,12 @@ const BOOKKEEPING = new Set(['updatedBy', 'updatedAt', 'createdBy', 'createdAt']
 const ABSENT = Symbol('absent');
 type Value = unknown | typeof ABSENT;
 const MAX_STEPS = 100;
+/**
+ * Entries one undo or redo transaction touches at most. Undoing a creation writes three
+ * fields (deletedAt, updatedBy, updatedAt): 500 entries make an update of about 1,500
+ * structs and 80 KB, far inside the server's limits (server/room/update-shape.ts).
+ */
+export const REPLAY_ENTRIES_PER_TRANSACTION = 500;
 
 interface FieldChange {
 	root: Root;
@@ -63,6 +74,9 @@ export class OwnUndo {
 	private redoStack: Step[] = [];
 	/** The step being recorded for the transaction in progress. */
 	private recording = new Map<Y.Transaction, Step>();
+	/** While `group` runs: the one step its transactions add to. */
+	private grouped: Step | null = null;
+	private groupDepth = 0;
 	private readonly listeners = new Set<() => void>();
 	private readonly cleanup: Array<() => void> = [];
 
@@ -97,6 +111,26 @@ export class OwnUndo {
 	destroy(): void {
 		for (const undo of this.cleanup) undo();
 		this.listeners.clear();
+	}
+
+	/**
+	 * Runs `action`; everything this person's transactions change while it runs is one step,
+	 * so one Undo takes back an action made in several transactions. Nested calls join the
+	 * outer step. When `action` throws, what it wrote before is still one step to undo.
+	 */
+	group<T>(action: () => T): T {
+		if (this.groupDepth === 0) this.grouped = { created: [], fields: [] };
+		this.groupDepth++;
+		try {
+			return action();
+		} finally {
+			this.groupDepth--;
+			if (this.groupDepth === 0) {
+				const step = this.grouped!;
+				this.grouped = null;
+				this.push(step);
+			}
+		}
 	}
 
 	undo(): UndoResult {
@@ -134,6 +168,15 @@ export class OwnUndo {
 		const step = this.recording.get(transaction);
 		if (!step) return;
 		this.recording.delete(transaction);
+		if (this.grouped) {
+			for (const created of step.created) this.grouped.created.push(created);
+			for (const change of step.fields) this.grouped.fields.push(change);
+			return;
+		}
+		this.push(step);
+	}
+
+	private push(step: Step): void {
 		if (step.created.length === 0 && step.fields.length === 0) return;
 		this.undoStack.push(step);
 		if (this.undoStack.length > MAX_STEPS) this.undoStack.shift();
@@ -148,39 +191,57 @@ export class OwnUndo {
 		const skipped: UndoResult['skipped'] = [];
 		const by = this.options.by();
 		const now = (this.options.now ?? Date.now)();
-		const touched = new Set<Y.Map<unknown>>();
-		this.doc.transact(() => {
-			for (const { root, id } of step.created) {
+		// Each operation changes at most one entry and returns it when it did.
+		const operations: Array<() => Y.Map<unknown> | null> = [];
+		for (const { root, id } of step.created) {
+			operations.push(() => {
 				const entry = this.entry(root, id);
-				if (!entry) continue;
+				if (!entry) return null;
 				// Undoing a creation is a soft delete; redoing it, a restore.
 				if (direction === 'undo' && !entry.has('deletedAt')) {
 					entry.set('deletedAt', now);
-					touched.add(entry);
-				} else if (direction === 'redo' && entry.has('deletedAt')) {
-					entry.delete('deletedAt');
-					touched.add(entry);
+					return entry;
 				}
-			}
-			for (const change of step.fields) {
+				if (direction === 'redo' && entry.has('deletedAt')) {
+					entry.delete('deletedAt');
+					return entry;
+				}
+				return null;
+			});
+		}
+		// Undo goes back from the last change: a grouped step may change one field twice.
+		const changes = direction === 'undo' ? [...step.fields].reverse() : step.fields;
+		for (const change of changes) {
+			operations.push(() => {
 				const entry = this.entry(change.root, change.id);
-				if (!entry) continue;
+				if (!entry) return null;
 				const [expected, wanted] = direction === 'undo' ? [change.after, change.before] : [change.before, change.after];
 				const current: Value = entry.has(change.field) ? entry.get(change.field) : ABSENT;
-				if (same(current, wanted)) continue;
+				if (same(current, wanted)) return null;
 				if (!same(current, expected)) {
 					skipped.push({ id: change.id, field: change.field });
-					continue;
+					return null;
 				}
 				if (wanted === ABSENT) entry.delete(change.field);
 				else entry.set(change.field, wanted);
-				touched.add(entry);
-			}
-			for (const entry of touched) {
-				if (by) entry.set('updatedBy', { id: by.id, name: by.name, affiliation: by.affiliation });
-				entry.set('updatedAt', now);
-			}
-		}, UNDO_ORIGIN);
+				return entry;
+			});
+		}
+		// In parts of at most REPLAY_ENTRIES_PER_TRANSACTION entries, each one update.
+		let next = 0;
+		while (next < operations.length) {
+			this.doc.transact(() => {
+				const touched = new Set<Y.Map<unknown>>();
+				while (next < operations.length && touched.size < REPLAY_ENTRIES_PER_TRANSACTION) {
+					const entry = operations[next++]();
+					if (entry) touched.add(entry);
+				}
+				for (const entry of touched) {
+					if (by) entry.set('updatedBy', { id: by.id, name: by.name, affiliation: by.affiliation });
+					entry.set('updatedAt', now);
+				}
+			}, UNDO_ORIGIN);
+		}
 		to.push(step);
 		this.emit();
 		return { status: skipped.length > 0 ? 'partly' : 'done', skipped };
