@@ -347,13 +347,20 @@ function contributorsSection(w: Writer, c: Context): void {
 	}
 	const total = rows.reduce((sum, [, n]) => sum + n, 0);
 	const tableWidth = 300;
+	const named = c.meta.contributorNames;
 	for (const [affiliation, n] of rows) {
+		const names = named?.[affiliation] ?? [];
+		if (names.length > 0) w.ensure(16 + 12 * Math.ceil(names.length / 6));
 		const y = doc.y;
 		const group = affiliationGroup(affiliation);
 		doc.rect(LEFT, y + 2, 3, 10).fill(group === 'community' ? ACCENT : group === 'campus' ? '#8c6d1f' : RULE);
 		doc.font('regular').fontSize(9.5).fillColor(INK).text(t(`affiliation.${affiliation}` as MessageKey), LEFT + 10, y + 1, { width: tableWidth - 60, lineBreak: false });
 		doc.text(count(n), LEFT + tableWidth - 50, y + 1, { width: 50, align: 'right', lineBreak: false });
 		doc.y = y + 16;
+		if (names.length > 0) {
+			doc.font('regular').fontSize(8.5).fillColor(MUTED).text(names.join(', '), LEFT + 10, doc.y - 2, { width: tableWidth - 10 });
+			doc.y += 3;
+		}
 		doc.moveTo(LEFT, doc.y - 1).lineTo(LEFT + tableWidth, doc.y - 1).lineWidth(0.4).strokeColor(RULE).stroke();
 	}
 	const y = doc.y + 2;

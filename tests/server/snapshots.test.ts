@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAsset, setAssetHidden, updateAsset } from '../../src/lib/doc/mutations.ts';
+import { addAsset, setAssetHidden, setCreditNames, updateAsset } from '../../src/lib/doc/mutations.ts';
 import { addGoal } from '../../src/lib/doc/goal-mutations.ts';
 import { linkAssetsToGoal } from '../../src/lib/doc/link-mutations.ts';
-import { readAllAssets } from '../../src/lib/doc/schema.ts';
+import { readAllAssets, readMeta } from '../../src/lib/doc/schema.ts';
+import { pdfText } from '../helpers/pdftotext.ts';
 import type { Contributor } from '../../src/lib/doc/model.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { startInProcess } from '../helpers/in-process.ts';
@@ -291,6 +292,48 @@ describe('a snapshot\'s picture', () => {
 		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(9000, 1))).status).toBe(400);
 		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(30, 20))).status).toBe(201);
 		expect((await filePicture('A'.repeat(22), map.keys.facilitator, solidPng(30, 20))).status).toBe(404);
+	});
+});
+
+describe('naming contributors', () => {
+	it('happens only once the facilitator opts the map in, and only for snapshots taken after', async () => {
+		const before = await taken(map.keys.editor);
+		setCreditNames(facilitator.doc, true);
+		await waitForDoc(watcher.doc, (doc) => readMeta(doc).creditNames, 'the map is opted in');
+		try {
+			const after = await taken(map.keys.editor);
+			const page = (await (await fetch(`${server.url}/api/snapshots/${after.id}`)).json()) as { meta: { contributorNames?: Record<string, string[]> } };
+			expect(page.meta.contributorNames).toEqual({ 'community-member': ['Maria Lopez'], faculty: ['Dr. Hidden Name'] });
+			// Still counted only, and the hidden asset still left out.
+			const geojson = new TextDecoder().decode((await download(after.id, 'geojson')).bytes);
+			expect(geojson).not.toContain('Maria Lopez');
+			expect(geojson).not.toContain(SECRET_ASSET);
+			const text = pdfText((await download(after.id, 'pdf')).bytes);
+			if (text !== null) expect(text).toContain('Maria Lopez');
+
+			const earlier = await (await fetch(`${server.url}/api/snapshots/${before.id}`)).text();
+			expect(earlier).not.toContain('Maria Lopez');
+			const earlierPdf = pdfText((await download(before.id, 'pdf')).bytes);
+			if (earlierPdf !== null) expect(earlierPdf).not.toContain('Maria Lopez');
+		} finally {
+			setCreditNames(facilitator.doc, false);
+			await waitForDoc(watcher.doc, (doc) => !readMeta(doc).creditNames, 'the map is opted out again');
+		}
+	});
+
+	it('is a facilitator’s choice: an editor cannot opt the map in', async () => {
+		const other = connectClient(server.syncUrl, map.id, map.keys.editor);
+		try {
+			await other.synced;
+			const closed = new Promise<number>((resolve) => other.provider.on('connection-close', (event) => resolve(event?.code ?? 0)));
+			setCreditNames(other.doc, true);
+			// The server refuses the meta write and closes that socket with a rule code; the map stays opted out.
+			expect(await closed).toBeGreaterThanOrEqual(4000);
+			const snap = await taken(map.keys.editor);
+			expect(await (await fetch(`${server.url}/api/snapshots/${snap.id}`)).text()).not.toContain('Maria Lopez');
+		} finally {
+			other.destroy();
+		}
 	});
 });
 

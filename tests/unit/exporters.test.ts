@@ -10,7 +10,7 @@ import { toKml, escapeXml } from '../../src/lib/export/kml.ts';
 import type { MapMeta, PolygonGeometry } from '../../src/lib/doc/model.ts';
 import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon';
 
-const meta: MapMeta = { title: 'Eastside strengths', place: 'Springfield', description: '', createdAt: 0, schemaVersion: 1, locked: false, view: null };
+const meta: MapMeta = { title: 'Eastside strengths', place: 'Springfield', description: '', createdAt: 0, schemaVersion: 1, locked: false, view: null, creditNames: false };
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
 
 function sample() {

@@ -55,6 +55,8 @@ export interface MapMeta {
 	schemaVersion: number;
 	locked: boolean;
 	view: MapView | null;
+	/** Whether snapshots name their contributors (the facilitator opts the map in); otherwise they count them only. */
+	creditNames: boolean;
 }
 
 export interface Asset {

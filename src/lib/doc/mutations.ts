@@ -234,6 +234,12 @@ export function setMapLocked(doc: AtlasDoc, locked: boolean, origin: unknown = L
 	transact(doc, () => writeMeta(doc, { locked }), origin);
 }
 
+/** Opts the map in (or out) of naming contributors in its snapshots (facilitator only). */
+export function setCreditNames(doc: AtlasDoc, creditNames: boolean, origin: unknown = LOCAL_ORIGIN): void {
+	if (readMeta(doc).creditNames === creditNames) return;
+	transact(doc, () => writeMeta(doc, { creditNames }), origin);
+}
+
 export function setMapView(doc: AtlasDoc, view: MapView, origin: unknown = LOCAL_ORIGIN): void {
 	const parsed = parseMapView(view);
 	if (!parsed) throw new InvalidInputError('view', 'view is not valid');

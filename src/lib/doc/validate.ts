@@ -206,7 +206,8 @@ export function parseMeta(raw: Raw): MapMeta {
 		createdAt: finiteNumber(raw.createdAt, 0),
 		schemaVersion: finiteNumber(raw.schemaVersion, 0),
 		locked: raw.locked === true,
-		view: parseMapView(raw.view)
+		view: parseMapView(raw.view),
+		creditNames: raw.creditNames === true
 	};
 }
 

@@ -29,6 +29,11 @@ export interface SnapshotGoal {
 
 export interface SnapshotMeta {
 	title: string;
+	/**
+	 * Contributors' names per affiliation, only when the facilitator opted the map in
+	 * (meta.creditNames) before the snapshot was taken; otherwise absent, and only counted.
+	 */
+	contributorNames?: Partial<Record<Affiliation, string[]>>;
 	place: string;
 	description: string;
 	view: MapView | null;
@@ -87,19 +92,28 @@ export function snapshotMeta(data: MapData): SnapshotMeta {
 		categories[key] = (categories[key] ?? 0) + 1;
 	}
 	const people = new Map<Affiliation, Set<string>>();
+	const names = new Map<Affiliation, Set<string>>();
 	const count = (who: Contributor | null) => {
 		if (!who) return;
 		let ids = people.get(who.affiliation);
 		if (!ids) people.set(who.affiliation, (ids = new Set()));
 		ids.add(who.id);
+		const name = who.name.trim();
+		if (!name) return;
+		let named = names.get(who.affiliation);
+		if (!named) names.set(who.affiliation, (named = new Set()));
+		named.add(name);
 	};
 	for (const asset of data.assets) (count(asset.createdBy), count(asset.updatedBy));
 	for (const goal of data.goals) (count(goal.createdBy), count(goal.updatedBy));
 	for (const link of data.links) count(link.createdBy);
 	const contributors: SnapshotCounts['contributors'] = {};
 	for (const [affiliation, ids] of [...people].sort(([a], [b]) => (a < b ? -1 : 1))) contributors[affiliation] = ids.size;
+	const contributorNames: SnapshotMeta['contributorNames'] = {};
+	for (const [affiliation, named] of [...names].sort(([a], [b]) => (a < b ? -1 : 1))) contributorNames[affiliation] = [...named].sort((a, b) => a.localeCompare(b, 'en'));
 	return {
 		title: data.meta.title,
+		...(data.meta.creditNames ? { contributorNames } : {}),
 		place: data.meta.place,
 		description: data.meta.description,
 		view: data.meta.view,

@@ -49,6 +49,8 @@ export interface SnapshotView {
 	pngSha256: string | null;
 	citation: { apa: string; plain: string };
 	categories: Array<{ category: string; count: number }>;
+	/** Distinct contributors per affiliation, with their names when the map was opted in to naming them. */
+	contributors: Array<{ affiliation: string; count: number; names: string[] }>;
 	assets: SnapshotAsset[];
 	goals: SnapshotGoalView[];
 	annotations: SnapshotAnnotationView[];
@@ -83,6 +85,11 @@ export function readSnapshot(raw: unknown): SnapshotView | null {
 	const categories = Object.entries(counts)
 		.filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] > 0)
 		.map(([category, count]) => ({ category, count }));
+	const people = isRaw(meta.counts) && isRaw(meta.counts.contributors) ? meta.counts.contributors : {};
+	const named = isRaw(meta.contributorNames) ? meta.contributorNames : {};
+	const contributors = Object.entries(people)
+		.filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] > 0)
+		.map(([affiliation, count]) => ({ affiliation, count, names: strings(named[affiliation]) }));
 	const annotations: SnapshotAnnotationView[] = [];
 	for (const note of Array.isArray(raw.annotations) ? raw.annotations : []) {
 		if (!isRaw(note) || typeof note.text !== 'string') continue;
@@ -109,6 +116,7 @@ export function readSnapshot(raw: unknown): SnapshotView | null {
 		pngSha256: typeof raw.pngSha256 === 'string' && /^[0-9a-f]{64}$/.test(raw.pngSha256) ? raw.pngSha256 : null,
 		citation: { apa: str(raw.citation.apa), plain: str(raw.citation.plain) },
 		categories,
+		contributors,
 		assets,
 		goals,
 		annotations
