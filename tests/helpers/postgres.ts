@@ -9,23 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { findPostgres, noPostgresLine } from '../../scripts/find-postgres.js';
 
-const CANDIDATES = ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
 const ci = process.env.CI === 'true' || process.env.CI === '1';
-
-async function answers(url: string): Promise<boolean> {
-	const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-	client.on('error', () => {});
-	try {
-		await client.connect();
-		await client.query('SELECT 1');
-		return true;
-	} catch {
-		return false;
-	} finally {
-		await client.end().catch(() => {});
-	}
-}
 
 let found: Promise<string | null> | null = null;
 
@@ -36,16 +22,11 @@ let found: Promise<string | null> | null = null;
 export function testPostgres(): Promise<string | null> {
 	found ??= (async () => {
 		const given = process.env.ATLAS_TEST_POSTGRES;
-		if (given === 'none') {
-			// npm test already said so, once.
-			if (ci) throw new Error('PostgreSQL is required under CI=true, and none answered');
-			return null;
-		}
-		const candidates = given ? [given] : process.env.TEST_DATABASE_URL ? [process.env.TEST_DATABASE_URL] : CANDIDATES;
-		for (const url of candidates) if (await answers(url)) return url;
-		const message = `PostgreSQL did not answer at ${candidates.map((url) => new URL(url).host).join(' or ')}`;
-		if (ci) throw new Error(`${message}: PostgreSQL tests are required under CI=true`);
-		console.error(`!!! POSTGRESQL TESTS SKIPPED: ${message} (set TEST_DATABASE_URL, or start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) !!!`);
+		// `npm test` probed already (and said so once, if none answered).
+		const url = given === 'none' ? null : given ? given : await findPostgres();
+		if (url) return url;
+		if (ci) throw new Error('PostgreSQL tests are required under CI=true, and no PostgreSQL answered');
+		if (given !== 'none') console.error(noPostgresLine());
 		return null;
 	})();
 	return found;
