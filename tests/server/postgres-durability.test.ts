@@ -145,6 +145,16 @@ describe.skipIf(!postgres)('durability under SIGKILL, PostgreSQL store', () => {
 		expect(refusals).toEqual([]);
 		// Nothing went to a SQLite file beside it.
 		expect(existsSync(running.sqliteFile)).toBe(false);
+
+		// A fresh client of a restarted server gets it all from PostgreSQL; SIGTERM then
+		// compacts, closes the pool and exits cleanly.
+		await running.restart();
+		const fresh = connectClient(running.syncUrl, map.id, map.keys.viewer);
+		clients.push(fresh);
+		await fresh.synced;
+		await waitForDoc(fresh.doc, expectAll, 'a fresh client to hold every write');
+		expect(await running.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+		expect(expectAll(await storedDoc(map.id))).toBe(true);
 		console.log(`postgres durability seed ${SEED}: ${CYCLES} kills, ${written.size} writes, ${checkedOnDisk} seen-by-another-client checks against PostgreSQL, 0 lost`);
 	}, 120_000);
 });
