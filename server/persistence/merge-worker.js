@@ -27,12 +27,14 @@ export function mergeRows(rows) {
 
 // Only when started as this worker: the server's thread imports mergeRows from here too,
 // and may itself run inside some other worker (a test runner's).
-if (workerData?.role === MERGE_WORKER_ROLE) parentPort?.on('message', (/** @type {{ id: number, rows: Uint8Array[] }} */ { id, rows }) => {
-	let reply;
-	try {
-		reply = { id, chunks: mergeRows(rows) };
-	} catch (error) {
-		reply = { id, error: error instanceof Error ? error.message : String(error) };
-	}
-	parentPort?.postMessage(reply);
-});
+if (workerData?.role === MERGE_WORKER_ROLE) {
+	parentPort?.on('message', (/** @type {{ id: number, rows: Uint8Array[] }} */ { id, rows }) => {
+		let reply;
+		try {
+			reply = { id, chunks: mergeRows(rows) };
+		} catch (error) {
+			reply = { id, error: error instanceof Error ? error.message : String(error) };
+		}
+		parentPort?.postMessage(reply);
+	});
+}
