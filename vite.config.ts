@@ -15,8 +15,8 @@ function atlasServer(): Plugin {
 			// Vitest also runs a Vite server; its tests start their own real server on port 0.
 			if (process.env.VITEST) return;
 			const { loadConfig } = await import('./server/config.ts');
-			const { createAtlasServer } = await import('./server/app.ts');
-			const atlas = createAtlasServer(loadConfig(process.env));
+			const { startAtlasServer } = await import('./server/app.ts');
+			const atlas = await startAtlasServer(loadConfig(process.env));
 			server.middlewares.use((req, res, next) => atlas.handleHttp(req, res, next));
 			server.httpServer?.on('upgrade', (req, socket, head) => {
 				if (atlas.isSyncRequest(req)) atlas.handleUpgrade(req, socket, head);

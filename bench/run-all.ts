@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after another; prints numbers, never fails on them.
- * The browser benchmarks need Chromium; without it each prints one loud line and is skipped.
+ * The browser benchmarks need Chromium, postgres-append.ts a PostgreSQL server; without them
+ * each prints one loud line and is skipped.
  */
 import { runColdOpen } from './cold-open.ts';
 import { runCompactionBench } from './compaction.ts';
@@ -8,6 +9,7 @@ import { runDurableBench } from './durable.ts';
 import { runFanout } from './fanout.ts';
 import { runGateBench } from './gate.ts';
 import { runStoreBench } from './store.ts';
+import { runPostgresAppendBench } from './postgres-append.ts';
 import { runMap10k } from './map-10k.ts';
 import { runPresenceBench } from './presence.ts';
 import { runDragRate } from './drag-rate.ts';
@@ -20,6 +22,7 @@ await runPlacesBench();
 runCoachBench();
 await runPdfReportBench();
 await runStoreBench();
+await runPostgresAppendBench();
 await runDurableBench();
 await runCompactionBench();
 await runColdOpen();

@@ -11,7 +11,8 @@
 // whole, in a fixed order, with a summary of each part's time at the end.
 //
 // Without Chromium the e2e project is left out with one loud line; under CI=true that is a
-// failure, because CI must prove the app works in a real browser.
+// failure, because CI must prove the app works in a real browser. Likewise the PostgreSQL
+// store's tests without a PostgreSQL server that answers (scripts/find-postgres.js).
 //
 // Extra arguments (`npm test -- tests/unit/ids.test.ts`, `-t name`, a reporter) go to one
 // vitest run over all three projects after the type check, one part after the other.
@@ -20,6 +21,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { buildIsStale, ensureBuild, ROOT } from './ensure-build.js';
+import { findPostgres, noPostgresLine } from './find-postgres.js';
 
 /**
  * Server tests that load the machine on purpose (floods, 20 clients through 20 SIGKILLs,
@@ -49,6 +51,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 if (!chromium) console.error('!!! E2E TESTS NOT RUN: no Chromium found (install Debian package "chromium" or set CHROMIUM_PATH) !!!');
+
+// PostgreSQL: probed once here for every test file (tests/helpers/postgres.ts reads the
+// answer), so a machine without it gets one line, not one per file.
+const postgres = await findPostgres();
+if (!postgres) console.error(noPostgresLine());
+process.env.ATLAS_TEST_POSTGRES = postgres ?? 'none';
 
 // `svelte-kit sync` writes the generated tsconfig the check extends (a fresh clone has none yet).
 spawnSync(process.execPath, [join(ROOT, 'node_modules', '@sveltejs', 'kit', 'svelte-kit.js'), 'sync'], { cwd: ROOT, stdio: 'inherit' });
@@ -175,6 +183,10 @@ class OrderedOutput {
 const status = extraArgs.length > 0 ? runOneAfterAnother() : await runSideBySide();
 if (!chromium && ci) {
 	console.error('E2E tests are required under CI=true: failing.');
+	process.exit(1);
+}
+if (!postgres && ci) {
+	console.error('PostgreSQL tests are required under CI=true: failing.');
 	process.exit(1);
 }
 process.exit(status);

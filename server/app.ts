@@ -18,6 +18,7 @@ import { heapGauge, type MemoryGauge } from './memory.ts';
 import { FailureLimiter, KeyedRate, MAP_CREATION_BURST, PLACE_SEARCHES_PER_HOUR, PLACE_SEARCH_BURST } from './limits.ts';
 import { createPlaceService } from './places/places.ts';
 import type { DocStore } from './persistence/doc-store.ts';
+import { createPostgresStore } from './persistence/postgres.ts';
 import { createSqliteStore } from './persistence/sqlite.ts';
 import { RoomRegistry } from './room/registry.ts';
 import type { Logger, Timing } from './room/runner.ts';
@@ -25,8 +26,13 @@ import { handleSnapshotExport, isSnapshotExportPath } from './snapshots.ts';
 import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget, type WorkBudget } from './sync-server.ts';
 
 export interface AtlasServerOptions {
-	/** A store the caller owns (and closes); by default a SQLite file in config.dataDir. */
+	/**
+	 * A store the caller owns (and closes, unless closeStore); by default a SQLite file in
+	 * config.dataDir (startAtlasServer opens the PostgreSQL store when DATABASE_URL is set).
+	 */
 	store?: DocStore;
+	/** Close `store` with the server, as if the server had opened it. */
+	closeStore?: boolean;
 	logger?: Logger;
 	compactThreshold?: number;
 	/** 32 bytes; by default read from (or created at) `${dataDir}/server-secret`. */
@@ -74,8 +80,25 @@ function pathnameOf(req: IncomingMessage): string | null {
 	}
 }
 
+/** The store the configuration asks for: PostgreSQL with DATABASE_URL, else the SQLite file in DATA_DIR. */
+export async function openConfiguredStore(config: AtlasConfig): Promise<DocStore> {
+	return config.databaseUrl ? createPostgresStore(config.databaseUrl) : createSqliteStore(config.dataDir);
+}
+
+/**
+ * createAtlasServer with the store the configuration asks for, which opens asynchronously
+ * (PostgreSQL connects and migrates first); the server closes it.
+ */
+export async function startAtlasServer(config: AtlasConfig, options: AtlasServerOptions = {}): Promise<AtlasServer> {
+	if (options.store) return createAtlasServer(config, options);
+	return createAtlasServer(config, { ...options, store: await openConfiguredStore(config), closeStore: true });
+}
+
 export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptions = {}): AtlasServer {
-	const ownsStore = options.store === undefined;
+	if (options.store === undefined && config.databaseUrl) {
+		throw new Error('DATABASE_URL is set: open the server with startAtlasServer (the PostgreSQL store opens asynchronously)');
+	}
+	const ownsStore = options.store === undefined || options.closeStore === true;
 	const store = options.store ?? createSqliteStore(config.dataDir);
 	const logger = options.logger ?? console;
 	const memory = options.memory ?? heapGauge();

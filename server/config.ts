@@ -7,6 +7,11 @@ export interface AtlasConfig {
 	host: string;
 	dataDir: string;
 	/**
+	 * DATABASE_URL: a postgres:// URL selects the PostgreSQL store (several instances may
+	 * share it); null (the default) keeps the embedded SQLite file in dataDir.
+	 */
+	databaseUrl: string | null;
+	/**
 	 * The street style the server proxies under /basemap/ (its tiles, glyphs and sprites
 	 * too); null when BASEMAP_UPSTREAM=none, and pages use the offline countries map.
 	 */
@@ -146,6 +151,26 @@ function parseBytes(env: Env, name: string): number | null {
 	return bytes;
 }
 
+/** DATABASE_URL: postgres:// or postgresql://, with a host or a socket directory. */
+function parseDatabaseUrl(env: Env): string | null {
+	const raw = nonEmpty(env, 'DATABASE_URL');
+	if (raw === undefined) return null;
+	let url: URL | null = null;
+	try {
+		url = new URL(raw);
+	} catch {
+		// reported below
+	}
+	if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')) {
+		// Never echo the value: it may hold a password.
+		const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1];
+		throw new ConfigError(
+			`DATABASE_URL must be a PostgreSQL URL like postgres://user:password@host:5432/atlas${scheme ? `, got a ${scheme}: URL` : ', got something that is not a URL'}`
+		);
+	}
+	return raw;
+}
+
 /** A header name as it may appear in a request (letters, digits, dashes). */
 function parseHeaderName(raw: string | undefined): string | null {
 	if (raw === undefined) return null;
@@ -167,6 +192,7 @@ export function loadConfig(env: Env): AtlasConfig {
 		port: parsePort(nonEmpty(env, 'PORT')),
 		host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
 		dataDir: nonEmpty(env, 'DATA_DIR') ?? './data',
+		databaseUrl: parseDatabaseUrl(env),
 		basemapUpstream: parseUpstream(env),
 		basemapCacheMaxBytes: parseBytes(env, 'BASEMAP_CACHE_MAX_BYTES') ?? 2 * 2 ** 30,
 		basemapPackMaxTiles: parseCount(env, 'BASEMAP_PACK_MAX_TILES', 25_000),

@@ -5,11 +5,13 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { createAtlasServer } from './app.ts';
+import { createAtlasServer, openConfiguredStore } from './app.ts';
 import { ConfigError, loadConfig, type AtlasConfig } from './config.ts';
 import { addressBucket } from './http/client-address.ts';
 import { readMaxConnections } from './http/fd-limit.ts';
 import { reachableAddresses } from './http/lan.ts';
+import type { DocStore } from './persistence/doc-store.ts';
+import { describeDatabase } from './persistence/postgres.ts';
 import { OpenCounter } from './limits.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
@@ -67,7 +69,16 @@ function readConfig(): AtlasConfig {
 
 async function main(): Promise<void> {
 	const config = readConfig();
-	const atlas = createAtlasServer(config);
+	let store: DocStore;
+	try {
+		store = await openConfiguredStore(config);
+	} catch (error) {
+		// An unreachable or refused DATABASE_URL, an unwritable DATA_DIR: say which, plainly.
+		console.error(`Storage error: ${error instanceof Error ? error.message : String(error)}`);
+		process.exit(1);
+	}
+	if (config.databaseUrl) console.log(`Maps are stored in PostgreSQL at ${describeDatabase(config.databaseUrl)}`);
+	const atlas = createAtlasServer(config, { store, closeStore: true });
 	const app = (await loadAppHandler()) ?? notBuilt;
 
 	const server = createServer(

@@ -8,6 +8,7 @@ describe('loadConfig', () => {
 			port: 3000,
 			host: '0.0.0.0',
 			dataDir: './data',
+			databaseUrl: null,
 			basemapUpstream: 'https://tiles.openfreemap.org/styles/liberty',
 			basemapCacheMaxBytes: 2 * 2 ** 30,
 			basemapPackMaxTiles: 25_000,
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
 				PORT: '0',
 				HOST: '127.0.0.1',
 				DATA_DIR: '/var/atlas',
+				DATABASE_URL: 'postgres://atlas:secret@db.internal:5432/atlas',
 				BASEMAP_UPSTREAM: 'https://tiles.example.org/style.json',
 				BASEMAP_CACHE_MAX_BYTES: '1GiB',
 				BASEMAP_PACK_MAX_TILES: '1000',
@@ -54,6 +56,7 @@ describe('loadConfig', () => {
 			port: 0,
 			host: '127.0.0.1',
 			dataDir: '/var/atlas',
+			databaseUrl: 'postgres://atlas:secret@db.internal:5432/atlas',
 			basemapUpstream: 'https://tiles.example.org/style.json',
 			basemapCacheMaxBytes: 2 ** 30,
 			basemapPackMaxTiles: 1000,
@@ -93,10 +96,25 @@ describe('loadConfig', () => {
 		[{ MAX_STORED_BYTES: '10' }, /MAX_STORED_BYTES/],
 		[{ XFF_DEPTH: '0' }, /XFF_DEPTH/],
 		[{ ADDRESS_HEADER: 'X Forwarded' }, /ADDRESS_HEADER/],
-		[{ MAX_SOCKETS_PER_ADDRESS: '-3' }, /MAX_SOCKETS_PER_ADDRESS/]
+		[{ MAX_SOCKETS_PER_ADDRESS: '-3' }, /MAX_SOCKETS_PER_ADDRESS/],
+		[{ DATABASE_URL: 'mysql://atlas:secret@db/atlas' }, /DATABASE_URL must be a PostgreSQL URL.*got a mysql: URL/],
+		[{ DATABASE_URL: 'db.internal:5432/atlas' }, /DATABASE_URL must be a PostgreSQL URL/],
+		[{ DATABASE_URL: 'atlas' }, /DATABASE_URL must be a PostgreSQL URL/]
 	])('rejects %o', (env, message) => {
 		expect(() => loadConfig(env)).toThrow(ConfigError);
 		expect(() => loadConfig(env)).toThrow(message);
+	});
+
+	it('accepts postgresql:// too, and never repeats a DATABASE_URL it refuses (it may hold a password)', () => {
+		expect(loadConfig({ DATABASE_URL: 'postgresql:///atlas?host=/var/run/postgresql' }).databaseUrl).toBe('postgresql:///atlas?host=/var/run/postgresql');
+		let message = '';
+		try {
+			loadConfig({ DATABASE_URL: 'http://atlas:hunter2@db/atlas' });
+		} catch (error) {
+			message = (error as Error).message;
+		}
+		expect(message).toMatch(/DATABASE_URL must be a PostgreSQL URL/);
+		expect(message).not.toContain('hunter2');
 	});
 });
 
