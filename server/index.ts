@@ -13,6 +13,7 @@ import { reachableAddresses } from './http/lan.ts';
 import type { DocStore } from './persistence/doc-store.ts';
 import { describeDatabase } from './persistence/postgres.ts';
 import { OpenCounter } from './limits.ts';
+import { guardVanishedAssets } from './http/static-guard.ts';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
 
@@ -79,7 +80,8 @@ async function main(): Promise<void> {
 	}
 	if (config.databaseUrl) console.log(`Maps are stored in PostgreSQL at ${describeDatabase(config.databaseUrl)}`);
 	const atlas = createAtlasServer(config, { store, closeStore: true });
-	const app = (await loadAppHandler()) ?? notBuilt;
+	const built = await loadAppHandler();
+	const app = built ? guardVanishedAssets(built, fileURLToPath(new URL('../build/client', import.meta.url))) : notBuilt;
 
 	const server = createServer(
 		{

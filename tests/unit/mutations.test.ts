@@ -28,7 +28,8 @@ describe('initMap', () => {
 			createdAt: 1000,
 			schemaVersion: 1,
 			locked: false,
-			view: null
+			view: null,
+			creditNames: false
 		});
 	});
 

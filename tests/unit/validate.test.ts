@@ -76,14 +76,15 @@ describe('reading what peers wrote', () => {
 	});
 
 	it('reads meta with defaults', () => {
-		expect(parseMeta({ title: 5, locked: 'true', view: { center: [0, 0], zoom: 99 } })).toEqual({
+		expect(parseMeta({ title: 5, locked: 'true', creditNames: 'yes', view: { center: [0, 0], zoom: 99 } })).toEqual({
 			title: '',
 			place: '',
 			description: '',
 			createdAt: 0,
 			schemaVersion: 0,
 			locked: false,
-			view: null
+			view: null,
+			creditNames: false
 		});
 	});
 });
