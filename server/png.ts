@@ -10,6 +10,8 @@ const IEND = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
 export interface PngSize {
 	width: number;
 	height: number;
+	/** Bits per sample (1, 2, 4, 8 or 16). */
+	bitDepth: number;
 }
 
 /** The picture's size in pixels, or null when the bytes are not a whole PNG. */
@@ -21,8 +23,9 @@ export function pngSize(bytes: Uint8Array): PngSize | null {
 	if (view.getUint32(8) !== 13 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') return null;
 	const width = view.getUint32(16);
 	const height = view.getUint32(20);
-	if (width === 0 || height === 0) return null;
+	const bitDepth = bytes[24];
+	if (width === 0 || height === 0 || ![1, 2, 4, 8, 16].includes(bitDepth)) return null;
 	const tail = bytes.subarray(bytes.byteLength - IEND.length);
 	if (IEND.some((byte, i) => tail[i] !== byte)) return null;
-	return { width, height };
+	return { width, height, bitDepth };
 }

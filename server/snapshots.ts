@@ -11,27 +11,24 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import * as Y from 'yjs';
 import { AFFILIATIONS, type Affiliation } from '../src/lib/doc/model.ts';
-import { cleanDisplayName } from '../src/lib/doc/names.ts';
-import { createDoc, applyState } from '../src/lib/doc/schema.ts';
+import { capMarks, cleanDisplayName, wellFormed } from '../src/lib/doc/names.ts';
 import { isRecord } from '../src/lib/doc/validate.ts';
 import { citation, type Citation } from '../src/lib/export/citation.ts';
 import { isCompetency } from '../src/lib/export/competencies.ts';
-import { toCsv } from '../src/lib/export/csv.ts';
-import { toGeoJson } from '../src/lib/export/geojson.ts';
-import { toKml } from '../src/lib/export/kml.ts';
-import { exportFileName, mapDataOf } from '../src/lib/export/map-data.ts';
-import { publicDoc, snapshotMeta, type SnapshotMeta } from '../src/lib/export/snapshot.ts';
+import { exportFileName } from '../src/lib/export/map-data.ts';
+import type { SnapshotMeta } from '../src/lib/export/snapshot.ts';
+import type { MadeFormat } from './snapshot-files.ts';
 import { MAX_BODY_BYTES, authorize, bearerKey, requester, type ApiContext } from './api.ts';
 import { hashKey, roleForKey } from './auth.ts';
 import { readBinaryBody, readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
-import { ReportBusyError, renderReport } from './pdf/render.ts';
+import { ReportBusyError, freezeInWorker, renderFile } from './pdf/render.ts';
 import { pngSize } from './png.ts';
 import {
 	AnnotationLimitError,
+	MAX_SNAPSHOTS_PER_MAP,
 	SnapshotLimitError,
 	type SnapshotAnnotation,
 	type SnapshotAuthor,
@@ -46,6 +43,8 @@ export const MAX_ANNOTATION_CHARS = 4000;
 export const MAX_PNG_BYTES = 12 * 1024 * 1024;
 /** Pixels on the longer side; the browser makes 2400 or so. */
 const MAX_PNG_SIDE = 8192;
+/** The browser's picture of a map is about 5.5 million pixels (2400 × 2300). */
+const MAX_PNG_PIXELS = 16_000_000;
 const MAX_NAME_CHARS = 80;
 
 /** What the store keeps as a snapshot's meta: the counts and the address it is cited at. */
@@ -89,14 +88,17 @@ function parseTakenBy(value: unknown): SnapshotAuthor | null | string {
 	return { name, affiliation };
 }
 
-/** Everything the room has accepted: the stored log, merged with the open room's document. */
-async function currentState(ctx: ApiContext, mapId: string): Promise<Y.Doc> {
-	const doc = createDoc();
+/** Everything the room has accepted: the stored log, and the open room's document (which holds what is being committed right now). */
+async function acceptedUpdates(ctx: ApiContext, mapId: string): Promise<Uint8Array[]> {
 	const live = ctx.liveState(mapId);
-	for (const row of await ctx.store.loadUpdates(mapId)) applyState(doc, row.data);
-	if (live) applyState(doc, live);
-	return doc;
+	const rows = (await ctx.store.loadUpdates(mapId)).map((row) => row.data);
+	return live ? [...rows, live] : rows;
 }
+
+/** Maps with a snapshot being frozen right now: one at a time per map, so nobody can queue up a map's worth of work. */
+const freezing = new Set<string>();
+/** Snapshots whose picture is being uploaded: one body at a time per snapshot. */
+const uploading = new Set<string>();
 
 /** POST /api/maps/<id>/snapshots { takenBy? } (editor or facilitator). */
 export async function createSnapshot(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
@@ -128,21 +130,29 @@ export async function createSnapshot(ctx: ApiContext, req: IncomingMessage, res:
 		takenBy = parsed;
 	}
 	if (ctx.storageFull()) return sendError(res, 507, 'this server has no room for new snapshots; ask whoever runs it');
-
+	// Cheap refusals first: the work below is a map's worth of merging and exporting.
+	if ((await ctx.store.listSnapshots(mapId)).length >= MAX_SNAPSHOTS_PER_MAP) {
+		return sendError(res, 409, `this map already has ${MAX_SNAPSHOTS_PER_MAP} snapshots, the most it can keep`);
+	}
+	if (freezing.has(mapId)) return sendError(res, 429, 'a snapshot of this map is being taken; try again in a moment', { 'Retry-After': '2' });
+	freezing.add(mapId);
+	let made: Awaited<ReturnType<typeof freezeInWorker>>;
 	const takenAt = Date.now();
-	const source = await currentState(ctx, mapId);
-	const data = mapDataOf(source);
-	source.destroy();
-	const frozen = publicDoc(data);
-	const state = Y.encodeStateAsUpdate(frozen);
-	frozen.destroy();
-	const geojson = new TextEncoder().encode(toGeoJson(data, { takenAt }));
+	try {
+		made = await freezeInWorker(await acceptedUpdates(ctx, mapId), takenAt);
+	} catch (error) {
+		freezing.delete(mapId);
+		if (error instanceof ReportBusyError) return sendError(res, 503, 'the server is busy making snapshots and reports; try again in a moment', { 'Retry-After': '10' });
+		throw error;
+	}
+	freezing.delete(mapId);
+	const { state, geojson } = made;
 	const sha256 = sha256Hex(geojson);
 	const annotationKey = randomBytes(24).toString('base64url');
 	for (let attempt = 0; attempt < 5; attempt++) {
 		const id = newSnapshotId();
 		const url = `${reach.origin}/s/${id}`;
-		const meta: StoredSnapshotMeta = { ...snapshotMeta(data), url };
+		const meta: StoredSnapshotMeta = { ...made.meta, url };
 		const record: SnapshotRecord = {
 			id,
 			mapId,
@@ -191,7 +201,7 @@ export async function snapshotJson(ctx: ApiContext, req: IncomingMessage, res: S
 	const record = isSnapshotId(id) ? await ctx.store.getSnapshot(id) : null;
 	if (!record) return sendError(res, 404, 'no such snapshot');
 	const meta = metaOf(record);
-	sendJson(res, 200, {
+	const head = JSON.stringify({
 		id: record.id,
 		url: meta.url,
 		takenAt: record.takenAt,
@@ -200,9 +210,12 @@ export async function snapshotJson(ctx: ApiContext, req: IncomingMessage, res: S
 		pngSha256: record.pngSha256,
 		meta,
 		citation: citationOf(record),
-		annotations: record.annotations.map(annotationView),
-		geojson: JSON.parse(new TextDecoder().decode(record.geojson)) as unknown
+		annotations: record.annotations.map(annotationView)
 	});
+	// The stored GeoJSON is JSON already (we wrote it): spliced in as it is, not parsed and written again for every reader.
+	const body = Buffer.concat([Buffer.from(`${head.slice(0, -1)},"geojson":`), storedBlob(record, 'geojson') ?? Buffer.from('null'), Buffer.from('}')]);
+	res.setTimeout(STALLED_DOWNLOAD_MS, () => res.destroy());
+	res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.byteLength, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Content-Type-Options': 'nosniff' }).end(body);
 }
 
 /** Whether `key` is the snapshot's annotation key (compared as hashes, in constant time). */
@@ -254,11 +267,22 @@ export async function filePicture(ctx: ApiContext, req: IncomingMessage, res: Se
 		req.resume();
 		return sendError(res, 409, 'this snapshot already has its picture');
 	}
-	const body = await readBinaryBody(req, MAX_PNG_BYTES, 'image/png');
+	if (uploading.has(record.id)) {
+		req.resume();
+		return sendError(res, 409, 'this snapshot’s picture is being uploaded already', { Connection: 'close' });
+	}
+	if (ctx.storageFull()) {
+		req.resume();
+		return sendError(res, 507, 'this server has no room for new pictures; ask whoever runs it', { Connection: 'close' });
+	}
+	uploading.add(record.id);
+	const body = await readBinaryBody(req, MAX_PNG_BYTES, 'image/png').finally(() => uploading.delete(record.id));
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
 	const size = pngSize(body.bytes);
 	if (!size) return sendError(res, 400, 'the body is not a whole PNG file');
 	if (size.width > MAX_PNG_SIDE || size.height > MAX_PNG_SIDE) return sendError(res, 400, `a picture may be at most ${MAX_PNG_SIDE} pixels on a side`);
+	// A small file may declare a huge or deep image: every PDF report decodes it again.
+	if (size.width * size.height > MAX_PNG_PIXELS || size.bitDepth > 8) return sendError(res, 400, `a picture may have at most ${MAX_PNG_PIXELS / 1e6} million pixels of 8 bits`);
 	if (ctx.storageFull()) return sendError(res, 507, 'this server has no room for new pictures; ask whoever runs it');
 	const sha256 = sha256Hex(body.bytes);
 	const outcome = await ctx.store.setSnapshotPng(record.id, body.bytes, sha256);
@@ -268,7 +292,7 @@ export async function filePicture(ctx: ApiContext, req: IncomingMessage, res: Se
 }
 
 function cleanText(raw: string): string {
-	return raw
+	return capMarks(wellFormed(raw))
 		.normalize('NFC')
 		.replace(/\r\n?/g, '\n')
 		.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
@@ -336,15 +360,37 @@ function notFound(res: ServerResponse): void {
  * PDF report from the stored state; null when there is no picture yet.
  */
 async function exportBytes(record: SnapshotRecord, format: string): Promise<Uint8Array | null> {
-	if (format === 'geojson') return record.geojson;
-	if (format === 'png') return record.png;
-	if (format === 'pdf') return renderReport(record);
-	const doc = createDoc();
-	applyState(doc, record.state);
-	const data = mapDataOf(doc);
-	doc.destroy();
-	return new TextEncoder().encode(format === 'csv' ? toCsv(data) : toKml(data));
+	if (format === 'geojson' || format === 'png') return storedBlob(record, format);
+	return renderFile(record, format as MadeFormat);
 }
+
+/** Stored blobs recently served, shared: a hundred slow downloads of one picture hold one copy, not a hundred. */
+const blobs = new Map<string, Uint8Array>();
+let blobBytes = 0;
+const BLOB_CACHE_BYTES = 64 * 1024 * 1024;
+
+function storedBlob(record: SnapshotRecord, format: 'geojson' | 'png'): Uint8Array | null {
+	const key = `${record.id}:${format}`;
+	const cached = blobs.get(key);
+	if (cached) {
+		blobs.delete(key);
+		blobs.set(key, cached);
+		return cached;
+	}
+	const bytes = format === 'geojson' ? record.geojson : record.png;
+	if (!bytes || bytes.byteLength > BLOB_CACHE_BYTES / 4) return bytes;
+	blobs.set(key, bytes);
+	blobBytes += bytes.byteLength;
+	for (const [oldest, old] of blobs) {
+		if (blobBytes <= BLOB_CACHE_BYTES) break;
+		blobs.delete(oldest);
+		blobBytes -= old.byteLength;
+	}
+	return bytes;
+}
+
+/** A download that makes no progress for this long is dropped: a client that never reads must not hold its bytes. */
+const STALLED_DOWNLOAD_MS = 30_000;
 
 /** GET|HEAD /s/<id>/export.<geojson|csv|kml|pdf> (no key): a download that never changes. */
 export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
@@ -356,7 +402,7 @@ export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage
 		}
 		const match = EXPORT_PATH.exec(pathname);
 		// A path that is not a snapshot download never reaches the store.
-		if (!match || !isSnapshotId(match[1]) || !(match[2] in EXPORT_TYPES)) return notFound(res);
+		if (!match || !isSnapshotId(match[1]) || !Object.hasOwn(EXPORT_TYPES, match[2])) return notFound(res);
 		const [, id, format] = match;
 		const record = await ctx.store.getSnapshot(id);
 		if (!record) return notFound(res);
@@ -380,6 +426,7 @@ export async function handleSnapshotExport(ctx: ApiContext, req: IncomingMessage
 			res.writeHead(304, headers).end();
 			return;
 		}
+		res.setTimeout(STALLED_DOWNLOAD_MS, () => res.destroy());
 		res.writeHead(200, { ...headers, 'Content-Length': bytes.byteLength });
 		if (req.method === 'HEAD') res.end();
 		else res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));

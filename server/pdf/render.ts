@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { SnapshotRecord } from '../persistence/doc-store.ts';
-import { snapshotReport } from './report.ts';
+import { freezeState, runTask, type FrozenState, type MadeFormat, type SnapshotTask } from '../snapshot-files.ts';
 
 export const MAX_WAITING = 8;
 export const CACHE_BYTES = 64 * 1024 * 1024;
@@ -23,18 +23,22 @@ export class ReportBusyError extends Error {
 	}
 }
 
-/** What a report depends on: the snapshot, its annotations and its PNG. */
-function reportKey(record: SnapshotRecord): string {
+/**
+ * What a file depends on: a report on the snapshot, its annotations and its PNG; CSV and
+ * KML on the snapshot alone (they never change).
+ */
+function fileKey(record: SnapshotRecord, format: MadeFormat): string {
+	if (format !== 'pdf') return `${record.id}:${format}`;
 	const last = record.annotations.at(-1);
 	return `${record.id}:${record.sha256}:${record.pngSha256 ?? '-'}:${record.annotations.length}:${last?.id ?? '-'}`;
 }
 
-type Reply = { id: number; bytes: Uint8Array } | { id: number; error: string };
+type Reply = { id: number; result: unknown } | { id: number; error: string };
 
 interface Job {
 	id: number;
-	record: SnapshotRecord;
-	resolve(bytes: Uint8Array): void;
+	task: SnapshotTask;
+	resolve(result: unknown): void;
 	reject(error: Error): void;
 }
 
@@ -53,10 +57,10 @@ class ReportWorker {
 		return this.queue.length + (this.current ? 1 : 0);
 	}
 
-	run(record: SnapshotRecord): Promise<Uint8Array> {
-		if (this.unavailable) return snapshotReport(record);
+	run(task: SnapshotTask): Promise<unknown> {
+		if (this.unavailable) return runTask(task);
 		return new Promise((resolve, reject) => {
-			this.queue.push({ id: ++this.next, record, resolve, reject });
+			this.queue.push({ id: ++this.next, task, resolve, reject });
 			this.pump();
 		});
 	}
@@ -68,8 +72,8 @@ class ReportWorker {
 			const job = this.current;
 			if (!job || job.id !== reply.id) return;
 			this.finish();
-			if ('error' in reply) job.reject(new Error(`PDF report failed: ${reply.error}`));
-			else job.resolve(reply.bytes);
+			if ('error' in reply) job.reject(new Error(`${job.task.kind === 'freeze' ? 'Freezing a snapshot' : 'A snapshot file'} failed: ${reply.error}`));
+			else job.resolve(reply.result);
 		});
 		worker.on('error', (error) => this.fail(worker, error));
 		worker.on('exit', (code) => this.fail(worker, new Error(`PDF report worker exited (${code})`)));
@@ -88,8 +92,8 @@ class ReportWorker {
 			// No worker threads here (a bundled dev server): make reports on this thread.
 			this.unavailable = true;
 			this.current = null;
-			snapshotReport(job.record).then(job.resolve, job.reject);
-			for (const waiting of this.queue.splice(0)) snapshotReport(waiting.record).then(waiting.resolve, waiting.reject);
+			runTask(job.task).then(job.resolve, job.reject);
+			for (const waiting of this.queue.splice(0)) runTask(waiting.task).then(waiting.resolve, waiting.reject);
 			return;
 		}
 		this.timer = setTimeout(() => {
@@ -97,7 +101,7 @@ class ReportWorker {
 			if (worker) this.fail(worker, new Error('PDF report took too long'));
 		}, JOB_TIMEOUT_MS);
 		this.timer.unref();
-		this.worker.postMessage({ id: job.id, record: job.record });
+		this.worker.postMessage({ id: job.id, task: job.task });
 	}
 
 	private finish(): void {
@@ -148,7 +152,16 @@ function remember(key: string, bytes: Uint8Array): void {
 
 /** The PDF report of a snapshot, made off the event loop (or from the cache). Throws ReportBusyError when too many are waiting. */
 export function renderReport(record: SnapshotRecord): Promise<Uint8Array> {
-	const key = reportKey(record);
+	return renderFile(record, 'pdf');
+}
+
+/**
+ * A file made from a snapshot's stored state (its PDF report, CSV or KML), made off the
+ * event loop: a CSV of a few thousand assets is most of a second, and anyone with the
+ * address may ask for it again and again. Kept once made.
+ */
+export function renderFile(record: SnapshotRecord, format: MadeFormat): Promise<Uint8Array> {
+	const key = fileKey(record, format);
 	const cached = cache.get(key);
 	if (cached) {
 		// Most recently used last.
@@ -159,7 +172,7 @@ export function renderReport(record: SnapshotRecord): Promise<Uint8Array> {
 	const running = pending.get(key);
 	if (running) return running;
 	if (worker.waiting >= MAX_WAITING) return Promise.reject(new ReportBusyError());
-	const made = worker.run(record).then(
+	const made = (worker.run({ kind: 'file', record, format }) as Promise<Uint8Array>).then(
 		(bytes) => {
 			pending.delete(key);
 			remember(key, bytes);
@@ -173,3 +186,16 @@ export function renderReport(record: SnapshotRecord): Promise<Uint8Array> {
 	pending.set(key, made);
 	return made;
 }
+
+/**
+ * A snapshot's public state, GeoJSON and counts, made from the map's stored rows off the
+ * event loop: merging and exporting a map of thousands of assets is a second of work, and
+ * an editor may ask for snapshot after snapshot. Queued with the reports.
+ */
+export function freezeInWorker(updates: Uint8Array[], takenAt: number): Promise<FrozenState> {
+	if (worker.waiting >= MAX_WAITING) return Promise.reject(new ReportBusyError());
+	return worker.run({ kind: 'freeze', updates, takenAt }) as Promise<FrozenState>;
+}
+
+/** For tests: made here, on this thread. */
+export const freezeHere = freezeState;

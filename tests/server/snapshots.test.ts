@@ -214,6 +214,8 @@ describe('a snapshot', () => {
 			'/s/short/export.geojson',
 			`/s/${'A'.repeat(200)}/export.csv`,
 			`/s/${snap.id}/export.exe`,
+			// Not a format, though every object has one.
+			`/s/${snap.id}/export.constructor`,
 			// No picture was filed for it.
 			`/s/${snap.id}/export.png`,
 			`/api/snapshots/${'A'.repeat(22)}`,
@@ -238,6 +240,10 @@ describe('annotations', () => {
 		expect((await annotate(snap.id, snap.annotationKey, { text: 'x'.repeat(4001), competencies: [] })).status).toBe(400);
 		expect((await annotate(snap.id, snap.annotationKey, { text: '   ', competencies: [] })).status).toBe(400);
 		expect((await annotate(snap.id, snap.annotationKey, { competencies: [] })).status).toBe(400);
+		// Half a surrogate pair would make the snapshot's JSON unreadable to strict parsers.
+		const broken = await annotate(snap.id, map.keys.facilitator, { text: 'Eve \ud800 was here', competencies: [] });
+		expect(broken.status).toBe(201);
+		expect(((await broken.json()) as { annotation: { text: string } }).annotation.text).toBe('Eve \ufffd was here');
 		const other = await taken(map.keys.editor);
 		// One snapshot's key does not open another.
 		expect((await annotate(other.id, snap.annotationKey, { text: 'no', competencies: [] })).status).toBe(401);
@@ -246,7 +252,8 @@ describe('annotations', () => {
 		expect(page.sha256).toBe(snap.sha256);
 		expect(page.annotations.map(({ text, competencies, by }) => ({ text, competencies, by }))).toEqual([
 			{ text: 'We learned who keeps the <b>garden</b> going.', competencies: ['knowledge-of-community', 'connecting-assets'], by: 'annotator' },
-			{ text: 'Reviewed.', competencies: [], by: 'facilitator' }
+			{ text: 'Reviewed.', competencies: [], by: 'facilitator' },
+			{ text: 'Eve \ufffd was here', competencies: [], by: 'facilitator' }
 		]);
 		expect(Buffer.from((await download(snap.id, 'geojson')).bytes).equals(Buffer.from(bytes))).toBe(true);
 	});
@@ -290,6 +297,9 @@ describe('a snapshot\'s picture', () => {
 	it('may be filed by the map\'s facilitator, and a picture larger than a side allows is refused', async () => {
 		const snap = await taken(map.keys.editor);
 		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(9000, 1))).status).toBe(400);
+		// Small files that would decode huge, or deep, in every PDF report.
+		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(8000, 2100))).status).toBe(400);
+		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(30, 20, [1, 2, 3], 16))).status).toBe(400);
 		expect((await filePicture(snap.id, map.keys.facilitator, solidPng(30, 20))).status).toBe(201);
 		expect((await filePicture('A'.repeat(22), map.keys.facilitator, solidPng(30, 20))).status).toBe(404);
 	});

@@ -14,7 +14,20 @@ const SPACES = /[\s\u2028\u2029\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
 const MAX_MARKS = 3;
 const MARK_RUN = new RegExp(`(\\p{M}{${MAX_MARKS}})\\p{M}+`, 'gu');
 
+/** Half of a UTF-16 pair without its other half: strict JSON readers refuse the whole document for one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text with every lone surrogate replaced by U+FFFD. */
+export function wellFormed(raw: string): string {
+	return raw.replace(LONE_SURROGATE, '\ufffd');
+}
+
+/** At most MAX_MARKS combining marks on one letter. */
+export function capMarks(raw: string): string {
+	return raw.replace(MARK_RUN, '$1');
+}
+
 export function cleanDisplayName(raw: string, max: number): string {
-	const cleaned = raw.normalize('NFC').replace(SPACES, ' ').replace(CONTROL, '').replace(INVISIBLE, '').replace(MARK_RUN, '$1').replace(SPACES, ' ').trim();
+	const cleaned = wellFormed(raw).normalize('NFC').replace(SPACES, ' ').replace(CONTROL, '').replace(INVISIBLE, '').replace(MARK_RUN, '$1').replace(SPACES, ' ').trim();
 	return [...cleaned].slice(0, max).join('').trim();
 }

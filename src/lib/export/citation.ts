@@ -3,6 +3,7 @@
  * named by the affiliation groups that contributed (never people's names); the hash's
  * first 12 hex characters let a reader check the file they download is the one cited.
  */
+import { cleanDisplayName } from '../doc/names.ts';
 import { affiliationGroup, type Affiliation } from '../doc/model.ts';
 
 export interface CitationInput {
@@ -50,8 +51,9 @@ export function citation(input: CitationInput): Citation {
 	const month = MONTHS[date.getUTCMonth()];
 	const day = date.getUTCDate();
 	const author = citationAuthor(input.contributors);
-	const title = input.title.replace(/\s+/g, ' ').trim() || 'Untitled map';
-	const place = input.place.replace(/\s+/g, ' ').trim();
+	// A citation is pasted into other documents: no reversed text or invisible characters.
+	const title = cleanDisplayName(input.title, 500) || 'Untitled map';
+	const place = cleanDisplayName(input.place, 500);
 	const hash = shortHash(input.sha256);
 	return {
 		apa: `${author}. (${year}, ${month} ${day}). ${title} [${SNAPSHOT_KIND}]. ${PUBLISHER}. ${input.url} (SHA-256: ${hash})`,

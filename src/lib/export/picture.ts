@@ -168,26 +168,25 @@ function drawSwatch(ctx: Ctx, entry: LegendEntry, x: number, y: number): void {
 	ctx.restore();
 }
 
+/** The scale bar in the strip under the map (never over it, where it could cover an asset); `y` is the strip's top. */
 function drawScale(ctx: Ctx, scale: ScaleBar, x: number, y: number): void {
 	ctx.save();
 	font(ctx, 12, 600);
-	const label = scale.label;
-	const boxWidth = Math.max(scale.px, ctx.measureText(label).width) + 16;
-	ctx.fillStyle = 'rgba(255,255,255,0.85)';
-	ctx.fillRect(x, y - 34, boxWidth, 34);
+	ctx.fillStyle = INK;
+	ctx.textBaseline = 'top';
+	ctx.fillText(scale.label, x, y + 6);
 	ctx.strokeStyle = INK;
 	ctx.lineWidth = 2;
 	ctx.beginPath();
-	ctx.moveTo(x + 8, y - 14);
-	ctx.lineTo(x + 8, y - 8);
-	ctx.lineTo(x + 8 + scale.px, y - 8);
-	ctx.lineTo(x + 8 + scale.px, y - 14);
+	ctx.moveTo(x, y + 20);
+	ctx.lineTo(x, y + 26);
+	ctx.lineTo(x + scale.px, y + 26);
+	ctx.lineTo(x + scale.px, y + 20);
 	ctx.stroke();
-	ctx.fillStyle = INK;
-	ctx.textBaseline = 'alphabetic';
-	ctx.fillText(label, x + 8, y - 19);
 	ctx.restore();
 }
+
+const SCALE_STRIP = 34;
 
 function drawQr(ctx: Ctx, text: string, x: number, y: number, size: number): void {
 	const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
@@ -222,9 +221,16 @@ export async function composePicture(shot: MapShot, text: PictureText): Promise<
 	font(measure, 14);
 	const citationLines = text.citation ? wrap(measure, text.citation.text, inner - qrSize - 16) : [];
 	const citationHeight = text.citation ? Math.max(qrSize, citationLines.length * 19 + 24) + 16 : 0;
-	const footerHeight = 36;
+	// Under the map: the scale bar on the left, the attribution beside it, wrapped, never cut.
+	const scaleWidth = shot.scale ? Math.max(shot.scale.px, 48) + 16 : 0;
+	font(measure, 11);
+	const attributionLines = text.attribution ? wrap(measure, text.attribution, Math.max(120, inner - scaleWidth)) : [];
+	const stripHeight = Math.max(shot.scale ? SCALE_STRIP : 0, attributionLines.length * 14 + 8);
+	font(measure, 12);
+	const footerLines = wrap(measure, text.footer, inner);
+	const footerHeight = footerLines.length * 16 + 20;
 
-	const height = headerHeight + shot.height + 16 + legendHeight + citationHeight + footerHeight;
+	const height = headerHeight + shot.height + stripHeight + 12 + legendHeight + citationHeight + footerHeight;
 	const canvas = document.createElement('canvas');
 	canvas.width = Math.round(width * shot.ratio);
 	canvas.height = Math.round(height * shot.ratio);
@@ -249,18 +255,17 @@ export async function composePicture(shot: MapShot, text: PictureText): Promise<
 	ctx.strokeStyle = '#d0d7de';
 	ctx.lineWidth = 1;
 	ctx.strokeRect(mapLeft + 0.5, mapTop + 0.5, shot.width - 1, shot.height - 1);
-	if (shot.scale) drawScale(ctx, shot.scale, mapLeft + 8, mapTop + shot.height - 8);
-	if (text.attribution) {
+	const stripTop = mapTop + shot.height;
+	if (shot.scale) drawScale(ctx, shot.scale, PAD, stripTop);
+	if (attributionLines.length > 0) {
 		font(ctx, 11);
-		const attribution = wrap(ctx, text.attribution, shot.width * 0.6)[0] ?? '';
-		const w = ctx.measureText(attribution).width + 12;
-		ctx.fillStyle = 'rgba(255,255,255,0.85)';
-		ctx.fillRect(mapLeft + shot.width - w - 4, mapTop + shot.height - 22, w, 18);
-		ctx.fillStyle = INK;
-		ctx.fillText(attribution, mapLeft + shot.width - w + 2, mapTop + shot.height - 19);
+		ctx.fillStyle = SOFT;
+		ctx.textAlign = 'right';
+		attributionLines.forEach((line, i) => ctx.fillText(line, width - PAD, stripTop + 6 + i * 14));
+		ctx.textAlign = 'left';
 	}
 
-	y = mapTop + shot.height + 16;
+	y = stripTop + stripHeight + 12;
 	if (legend.height) {
 		ctx.fillStyle = INK;
 		font(ctx, 16, 700);
@@ -298,7 +303,7 @@ export async function composePicture(shot: MapShot, text: PictureText): Promise<
 
 	ctx.fillStyle = SOFT;
 	font(ctx, 12);
-	ctx.fillText(text.footer, PAD, height - 24);
+	footerLines.forEach((line, i) => ctx.fillText(line, PAD, height - footerHeight + 8 + i * 16));
 
 	return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('the picture could not be encoded'))), 'image/png'));
 }

@@ -7,6 +7,7 @@
 import type { Affiliation, Category, Contributor, GoalStatus, MapView } from '../doc/model.ts';
 import { createDoc, encodeState, insertEntry, transact, writeMeta, type AtlasDoc } from '../doc/schema.ts';
 import { mapDataOf, type MapData } from './map-data.ts';
+import { cleanDisplayName } from '../doc/names.ts';
 
 export interface SnapshotCounts {
 	assets: number;
@@ -98,7 +99,8 @@ export function snapshotMeta(data: MapData): SnapshotMeta {
 		let ids = people.get(who.affiliation);
 		if (!ids) people.set(who.affiliation, (ids = new Set()));
 		ids.add(who.id);
-		const name = who.name.trim();
+		// As the server stamps names on presence: no reversed text, controls or towers of accents.
+		const name = cleanDisplayName(who.name, 80);
 		if (!name) return;
 		let named = names.get(who.affiliation);
 		if (!named) names.set(who.affiliation, (named = new Set()));
