@@ -708,7 +708,7 @@ export const en = {
 	'snapshot.takenAt': 'Taken {date}',
 	'snapshot.takenBy': 'Taken {date} by {name}',
 	'snapshot.takenByWith': 'Taken {date} by {name} ({affiliation})',
-	'snapshot.frozen': 'A frozen copy of the map: later changes to the live map do not appear here. It holds what anyone with the view-only link saw then, without contributors’ names.',
+	'snapshot.frozen': 'A frozen copy of the map: later changes to the live map do not appear here. It holds what anyone with the view-only link saw then; hidden assets are left out.',
 	'snapshot.mapLabel': 'Map of the assets in this snapshot',
 	'snapshot.legend': 'Assets by category',
 	'snapshot.assetCount': '{count} assets',
