@@ -146,6 +146,7 @@ describe('pictures and reports', () => {
 		await stranger.goto(`${session.server.url}${href}`);
 		await expect.poll(() => stranger.getByTestId('snapshot-png-hash').count(), { timeout: 15_000 }).toBe(1);
 		const pngHash = await stranger.getByTestId('snapshot-png-hash').textContent();
+		await stranger.screenshot({ path: 'test-results/snapshot-page-1280.png', fullPage: true });
 		const geojsonHash = await stranger.getByTestId('snapshot-hash').textContent();
 
 		const [pngDownload] = await Promise.all([stranger.waitForEvent('download'), stranger.getByRole('link', { name: 'Picture (PNG)' }).click()]);
@@ -171,5 +172,14 @@ describe('pictures and reports', () => {
 			expect(flat).toContain(geojsonHash!);
 		}
 		await stranger.close();
+
+		// The same page on a phone, to be looked at: nothing wider than the screen.
+		const phone = await session.newPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, reducedMotion: 'reduce' });
+		await phone.goto(`${session.server.url}${href}`);
+		await expect.poll(() => phone.getByTestId('snapshot-png-hash').count(), { timeout: 15_000 }).toBe(1);
+		await phone.screenshot({ path: 'test-results/snapshot-page-360.png', fullPage: true });
+		const overflow = await phone.evaluate(() => [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-scroll')).length);
+		expect(overflow).toBe(0);
+		await phone.close();
 	});
 });
