@@ -23,7 +23,7 @@ const LOCK_INSTANCES = 0x41544c49; // "ATLI"
  * A predecessor killed a moment ago may still hold the lock until PostgreSQL sees its
  * connection close: tried this long before refusing.
  */
-const LOCK_WAIT_MS = 5000;
+const LOCK_WAIT_MS = 2000;
 const RELOCK_MS = 2000;
 
 export class InstanceConflict extends Error {
