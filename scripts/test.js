@@ -27,9 +27,17 @@ import { findRedis, noRedisLine } from './find-redis.js';
 
 /**
  * Server tests that load the machine on purpose (floods, 20 clients through 20 SIGKILLs,
- * 5,000 fuzzed frames) and hold it to deadlines: run alone, not beside Chromium.
+ * 5,000 fuzzed frames, three instances at once) and hold it to deadlines: run alone, not
+ * beside Chromium.
  */
-const QUIET = ['tests/server/durability.test.ts', 'tests/server/availability.test.ts', 'tests/server/fuzz.test.ts'];
+const QUIET = [
+	'tests/server/durability.test.ts',
+	'tests/server/availability.test.ts',
+	'tests/server/fuzz.test.ts',
+	// Three server processes each, killed and restarted, Redis too.
+	'tests/server/cluster.test.ts',
+	'tests/server/cluster-failures.test.ts'
+];
 
 /** The unit and server tests yield the CPU to the type check beside them (a higher nice value). */
 const BESIDE_E2E_NICE = 10;

@@ -62,6 +62,8 @@ export interface AtlasServerOptions {
 	geocoderFetch?: typeof fetch;
 	/** The other instances serving the same database (server/cluster/); none by default. */
 	cluster?: ClusterBus;
+	/** With a cluster: how often loaded rooms compare their place with the store's head (room/registry.ts). */
+	clusterPollMs?: number;
 	/** Run once everything else is closed (the cluster bus and instance lock startAtlasServer opened). */
 	onClose?: () => Promise<void>;
 }
@@ -160,6 +162,7 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 	const cluster = options.cluster ?? noCluster;
 	const rooms = new RoomRegistry({
 		cluster,
+		clusterPollMs: options.clusterPollMs,
 		store,
 		logger,
 		compactThreshold: options.compactThreshold,

@@ -107,7 +107,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<ClusterB
 					readyOnce = true;
 					return firstSubscribed();
 				}
-				if (down) logger.warn(`Redis at ${where} answers again; catching up from the database`);
+				logger.warn(`Redis at ${where} answers again; catching up from the database`);
 				down = false;
 				for (const handler of resyncHandlers) handler();
 			})

@@ -257,17 +257,20 @@ export class RoomCore<P extends Peer = Peer> {
 	}
 
 	/**
-	 * An update another instance accepted and committed, or rows read from the store to
-	 * catch up (server/cluster/room-link.ts hands them over in seq order, so nothing they
-	 * need is missing). Not judged again: the instance that took it judged it against the
+	 * Updates other instances accepted and committed, or rows read from the store to catch
+	 * up, in seq order (server/cluster/room-link.ts hands them over so, and nothing they
+	 * need is missing), applied in one transaction. Not judged again: the instance that took it judged it against the
 	 * same rules. Whatever is new here goes to every member, as committed state.
 	 */
-	applyRemote(update: Uint8Array, owners: ClientOwner[]): Effects<P> {
+	applyRemote(updates: Uint8Array[], owners: ClientOwner[]): Effects<P> {
 		// Stored rows still being applied come first: the remote update may build on them.
 		const effects = this.finishLoading();
 		this.owners.adopt(owners);
 		this.delta = null;
-		Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
+		// One transaction: one 'update' event, so one message to every member.
+		this.doc.transact(() => {
+			for (const update of updates) Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
+		}, REMOTE_ORIGIN);
 		const store = this.doc.store;
 		if (store.pendingStructs || store.pendingDs) {
 			// Cannot happen when updates come in seq order; if it does, dropping the pending part
@@ -278,7 +281,7 @@ export class RoomCore<P extends Peer = Peer> {
 		}
 		const delta = this.delta as Uint8Array | null;
 		if (delta === null) return effects;
-		this.storedBytes += update.byteLength;
+		this.storedBytes += updates.reduce((sum, update) => sum + update.byteLength, 0);
 		effects.send.push({ data: encodeSyncUpdate(delta) });
 		return effects;
 	}

@@ -92,6 +92,8 @@ const MAX_BATCH_MS = 25;
 const MAX_BATCH_WRITE_BYTES = 8 * 1024 * 1024;
 /** Measured: writing and syncing 20 MiB of rows held the event loop 136 ms. */
 const COMMIT_MS_PER_BYTE = 136 / (20 * 1024 * 1024);
+/** Other instances' updates due at once are applied in one transaction (and sent as one update) up to this size. */
+const MERGE_REMOTE_BYTES = 1024 * 1024;
 /** A socket with more than this queued misses presence ticks and gets the latest state later. */
 const PRESENCE_BACKLOG_BYTES = 512 * 1024;
 
@@ -405,11 +407,28 @@ export class RoomRunner {
 	private readyEffects(core: RoomCore<Connection>, ready: Ready[]): Effects<Connection> | null {
 		if (ready.length === 0) return null;
 		const effects: Effects<Connection> = { send: [], close: [], write: null, log: [] };
-		for (const { update, owners } of ready) {
-			const step = core.applyRemote(update, owners);
+		// Many small updates (a catch-up) are applied in one transaction and sent as the one
+		// update it made (Y.mergeUpdates of a thousand small ones costs far more). Big rows (a
+		// compacted state's chunks) go one at a time: each is a slice that is quick to apply.
+		let group: Ready[] = [];
+		let bytes = 0;
+		const flush = () => {
+			if (group.length === 0) return;
+			const step = core.applyRemote(
+				group.map(({ update }) => update),
+				group.flatMap(({ owners }) => owners)
+			);
 			effects.send.push(...step.send);
 			effects.log.push(...step.log);
+			group = [];
+			bytes = 0;
+		};
+		for (const item of ready) {
+			if (group.length > 0 && bytes + item.update.byteLength > MERGE_REMOTE_BYTES) flush();
+			group.push(item);
+			bytes += item.update.byteLength;
 		}
+		flush();
 		return effects;
 	}
 
