@@ -99,11 +99,21 @@ export class RoomLink {
 			if (head <= this.applied) return { ready: [], fromStore: false };
 		}
 		const rows = await this.store.loadUpdatesSince(this.mapId, this.applied);
-		if (rows.length === 0) return { ready: this.release(), fromStore: false };
 		const ready: Ready[] = rows.map((row) => ({ seq: row.seq, update: row.data, owners: [] }));
-		this.applied = Math.max(this.applied, rows.at(-1)!.seq);
+		if (rows.length > 0) this.applied = Math.max(this.applied, rows.at(-1)!.seq);
 		this.prune();
-		return { ready: [...ready, ...this.release()], fromStore: true };
+		ready.push(...this.release());
+		// Whatever still waits beyond a hole was announced before this read began, so it was
+		// committed before it and would be in it: it is no update of this map's log (a
+		// confused peer), and must not send the room to the store every GAP_WAIT_MS.
+		this.forgetWaiting();
+		return { ready, fromStore: rows.length > 0 };
+	}
+
+	private forgetWaiting(): void {
+		this.ahead.clear();
+		if (this.gapTimer) clearTimeout(this.gapTimer);
+		this.gapTimer = null;
 	}
 
 	/** Everything contiguous after `applied`; starts the gap timer if something waits beyond a hole. */

@@ -74,6 +74,14 @@ describe('RoomLink: other instances\' updates in seq order', () => {
 		link.head(4);
 		expect(woken).toBe(2);
 		expect((await link.catchUp(false)).ready.map((r) => r.seq)).toEqual([4]);
+		// A seq the store has never had (a confused peer) is dropped after one read, not
+		// chased every 100 ms.
+		link.remote({ seq: 99, update: updates[0], owners: [] });
+		expect(link.waiting).toBe(1);
+		link.want();
+		expect((await link.catchUp(false)).ready).toEqual([]);
+		expect(link.waiting).toBe(0);
+		expect(link.applied).toBe(4);
 		link.dispose();
 	});
 
