@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after another; prints numbers, never fails on them.
- * The browser benchmarks need Chromium, postgres-append.ts a PostgreSQL server; without them
- * each prints one loud line and is skipped.
+ * The browser benchmarks need Chromium, postgres-append.ts a PostgreSQL server, cluster.ts
+ * PostgreSQL and Redis; without them each prints one loud line and is skipped.
  */
 import { runColdOpen } from './cold-open.ts';
 import { runCompactionBench } from './compaction.ts';
@@ -10,6 +10,7 @@ import { runFanout } from './fanout.ts';
 import { runGateBench } from './gate.ts';
 import { runStoreBench } from './store.ts';
 import { runPostgresAppendBench } from './postgres-append.ts';
+import { runClusterBench } from './cluster.ts';
 import { runMap10k } from './map-10k.ts';
 import { runPresenceBench } from './presence.ts';
 import { runDragRate } from './drag-rate.ts';
@@ -29,6 +30,7 @@ await runColdOpen();
 await runPresenceBench();
 await runFanout();
 await runFanout(1000);
+await runClusterBench();
 await runMap10k();
 await runDragRate();
 process.exit(0);

@@ -12,7 +12,8 @@
 //
 // Without Chromium the e2e project is left out with one loud line; under CI=true that is a
 // failure, because CI must prove the app works in a real browser. Likewise the PostgreSQL
-// store's tests without a PostgreSQL server that answers (scripts/find-postgres.js).
+// store's tests without a PostgreSQL server that answers (scripts/find-postgres.js), and the
+// multi-instance tests without Redis (scripts/find-redis.js; they need PostgreSQL too).
 //
 // Extra arguments (`npm test -- tests/unit/ids.test.ts`, `-t name`, a reporter) go to one
 // vitest run over all three projects after the type check, one part after the other.
@@ -22,12 +23,21 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { buildIsStale, ensureBuild, ROOT } from './ensure-build.js';
 import { findPostgres, noPostgresLine } from './find-postgres.js';
+import { findRedis, noRedisLine } from './find-redis.js';
 
 /**
  * Server tests that load the machine on purpose (floods, 20 clients through 20 SIGKILLs,
- * 5,000 fuzzed frames) and hold it to deadlines: run alone, not beside Chromium.
+ * 5,000 fuzzed frames, three instances at once) and hold it to deadlines: run alone, not
+ * beside Chromium.
  */
-const QUIET = ['tests/server/durability.test.ts', 'tests/server/availability.test.ts', 'tests/server/fuzz.test.ts'];
+const QUIET = [
+	'tests/server/durability.test.ts',
+	'tests/server/availability.test.ts',
+	'tests/server/fuzz.test.ts',
+	// Three server processes each, killed and restarted, Redis too.
+	'tests/server/cluster.test.ts',
+	'tests/server/cluster-failures.test.ts'
+];
 
 /** The unit and server tests yield the CPU to the type check beside them (a higher nice value). */
 const BESIDE_E2E_NICE = 10;
@@ -57,6 +67,10 @@ if (!chromium) console.error('!!! E2E TESTS NOT RUN: no Chromium found (install 
 const postgres = await findPostgres();
 if (!postgres) console.error(noPostgresLine());
 process.env.ATLAS_TEST_POSTGRES = postgres ?? 'none';
+// Redis likewise, for the multi-instance tests (tests/helpers/redis.ts reads the answer).
+const redis = await findRedis();
+if (!redis) console.error(noRedisLine());
+process.env.ATLAS_TEST_REDIS = redis ?? 'none';
 
 // `svelte-kit sync` writes the generated tsconfig the check extends (a fresh clone has none yet).
 spawnSync(process.execPath, [join(ROOT, 'node_modules', '@sveltejs', 'kit', 'svelte-kit.js'), 'sync'], { cwd: ROOT, stdio: 'inherit' });
@@ -187,6 +201,10 @@ if (!chromium && ci) {
 }
 if (!postgres && ci) {
 	console.error('PostgreSQL tests are required under CI=true: failing.');
+	process.exit(1);
+}
+if (!redis && ci) {
+	console.error('Multi-instance (Redis) tests are required under CI=true: failing.');
 	process.exit(1);
 }
 process.exit(status);

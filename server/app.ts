@@ -24,6 +24,9 @@ import { RoomRegistry } from './room/registry.ts';
 import type { Logger, Timing } from './room/runner.ts';
 import { handleSnapshotExport, isSnapshotExportPath } from './snapshots.ts';
 import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget, type WorkBudget } from './sync-server.ts';
+import { noCluster, type ClusterBus } from './cluster/bus.ts';
+import { guardInstances } from './cluster/instance-guard.ts';
+import { createRedisBus } from './cluster/redis-bus.ts';
 
 export interface AtlasServerOptions {
 	/**
@@ -57,6 +60,12 @@ export interface AtlasServerOptions {
 	memory?: MemoryGauge;
 	/** How place search reaches GEOCODER_UPSTREAM. */
 	geocoderFetch?: typeof fetch;
+	/** The other instances serving the same database (server/cluster/); none by default. */
+	cluster?: ClusterBus;
+	/** With a cluster: how often loaded rooms compare their place with the store's head (room/registry.ts). */
+	clusterPollMs?: number;
+	/** Run once everything else is closed (the cluster bus and instance lock startAtlasServer opened). */
+	onClose?: () => Promise<void>;
 }
 
 const USER_AGENT = 'AssetAtlas/0.1 (self-hosted community asset mapping server; basemap proxy for workshop participants)';
@@ -85,13 +94,60 @@ export async function openConfiguredStore(config: AtlasConfig): Promise<DocStore
 	return config.databaseUrl ? createPostgresStore(config.databaseUrl) : createSqliteStore(config.dataDir);
 }
 
+/** The server secret: SERVER_SECRET, else DATA_DIR/server-secret (created on first start). */
+export function configuredServerSecret(config: AtlasConfig): Uint8Array {
+	return config.serverSecret ?? loadServerSecret(config.dataDir);
+}
+
+export interface OpenedCluster {
+	bus: ClusterBus;
+	close(): Promise<void>;
+}
+
 /**
- * createAtlasServer with the store the configuration asks for, which opens asynchronously
- * (PostgreSQL connects and migrates first); the server closes it.
+ * With DATABASE_URL: the checks that let instances share the database (cluster/
+ * instance-guard.ts: one instance alone unless every one has REDIS_URL; one server
+ * secret), and with REDIS_URL the bus that connects them. Rejects with a clear message
+ * when another instance is in the way, the secret differs, or Redis does not answer.
+ * Without DATABASE_URL: one process, nothing to open.
+ */
+export async function openConfiguredCluster(config: AtlasConfig, serverSecret: Uint8Array, logger: Logger): Promise<OpenedCluster> {
+	if (!config.databaseUrl) return { bus: noCluster, close: () => Promise.resolve() };
+	const guard = await guardInstances(config.databaseUrl, { clustered: config.redisUrl !== null, serverSecret, logger });
+	if (!config.redisUrl) return { bus: noCluster, close: () => guard.close() };
+	let bus: ClusterBus;
+	try {
+		bus = await createRedisBus({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+	} catch (error) {
+		await guard.close();
+		throw error;
+	}
+	return {
+		bus,
+		async close() {
+			await bus.close();
+			await guard.close();
+		}
+	};
+}
+
+/**
+ * createAtlasServer with the store (and, with DATABASE_URL, the instance checks and
+ * REDIS_URL's bus) the configuration asks for, which open asynchronously; the server
+ * closes them.
  */
 export async function startAtlasServer(config: AtlasConfig, options: AtlasServerOptions = {}): Promise<AtlasServer> {
 	if (options.store) return createAtlasServer(config, options);
-	return createAtlasServer(config, { ...options, store: await openConfiguredStore(config), closeStore: true });
+	const store = await openConfiguredStore(config);
+	const serverSecret = options.serverSecret ?? configuredServerSecret(config);
+	let cluster: OpenedCluster;
+	try {
+		cluster = await openConfiguredCluster(config, serverSecret, options.logger ?? console);
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
+	return createAtlasServer(config, { ...options, store, closeStore: true, serverSecret, cluster: cluster.bus, onClose: cluster.close });
 }
 
 export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptions = {}): AtlasServer {
@@ -103,7 +159,10 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 	const logger = options.logger ?? console;
 	const memory = options.memory ?? heapGauge();
 	const storageFull = () => config.maxStoredBytes !== null && store.storedBytes() >= config.maxStoredBytes;
+	const cluster = options.cluster ?? noCluster;
 	const rooms = new RoomRegistry({
+		cluster,
+		clusterPollMs: options.clusterPollMs,
 		store,
 		logger,
 		compactThreshold: options.compactThreshold,
@@ -144,8 +203,9 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		lanAddresses: options.lanAddresses ?? (() => reachableAddresses(config.host)),
 		creations: new KeyedRate(config.mapCreationsPerHour, Math.min(config.mapCreationsPerHour, Math.max(MAP_CREATION_BURST, config.mapCreationsPerHour / 3))),
 		storageFull,
-		joinCodes: new JoinCodes(options.serverSecret ?? loadServerSecret(config.dataDir)),
-		onKeyRotated: (mapId, role, generation) => rooms.revoke(mapId, role, generation),
+		joinCodes: new JoinCodes(options.serverSecret ?? configuredServerSecret(config)),
+		// Closes the old key's sockets here and, through the cluster bus, on every instance.
+		onKeyRotated: (mapId, role, generation) => rooms.keyReplaced(mapId, role, generation),
 		basemap,
 		packs,
 		places: createPlaceService({ upstream: config.geocoderUpstream, logger, fetch: options.geocoderFetch }),
@@ -199,6 +259,7 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 				await sync.close();
 				basemap.close();
 				if (ownsStore) await store.close();
+				await options.onClose?.();
 			})();
 			return closed;
 		}

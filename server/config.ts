@@ -12,6 +12,19 @@ export interface AtlasConfig {
 	 */
 	databaseUrl: string | null;
 	/**
+	 * REDIS_URL: connects the instances that share DATABASE_URL (server/cluster/), so each
+	 * one's updates, presence and replaced keys reach the clients of every other. Null: one
+	 * instance per database (a second one is refused at start).
+	 */
+	redisUrl: string | null;
+	/** REDIS_PREFIX: prepended to the Redis channels, so deployments sharing one Redis stay apart. */
+	redisPrefix: string;
+	/**
+	 * SERVER_SECRET (64 hex characters): the server secret, instead of DATA_DIR/server-secret.
+	 * Instances sharing a database must all have the same one.
+	 */
+	serverSecret: Uint8Array | null;
+	/**
 	 * The street style the server proxies under /basemap/ (its tiles, glyphs and sprites
 	 * too); null when BASEMAP_UPSTREAM=none, and pages use the offline countries map.
 	 */
@@ -171,6 +184,40 @@ function parseDatabaseUrl(env: Env): string | null {
 	return raw;
 }
 
+/** REDIS_URL: redis:// or rediss://; needs DATABASE_URL (the instances share it). */
+function parseRedisUrl(env: Env, databaseUrl: string | null): string | null {
+	const raw = nonEmpty(env, 'REDIS_URL');
+	if (raw === undefined) return null;
+	let url: URL | null = null;
+	try {
+		url = new URL(raw);
+	} catch {
+		// reported below
+	}
+	if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+		// Never echo the value: it may hold a password.
+		throw new ConfigError('REDIS_URL must be a Redis URL like redis://127.0.0.1:6379 (or rediss:// for TLS)');
+	}
+	if (databaseUrl === null) {
+		throw new ConfigError('REDIS_URL connects several instances that share one PostgreSQL database: set DATABASE_URL too');
+	}
+	return raw;
+}
+
+function parseRedisPrefix(env: Env): string {
+	const raw = nonEmpty(env, 'REDIS_PREFIX') ?? 'atlas:';
+	if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(raw)) throw new ConfigError(`REDIS_PREFIX must be 1 to 64 letters, digits or ":_.-", got "${raw}"`);
+	return raw;
+}
+
+/** SERVER_SECRET: 32 bytes as 64 hexadecimal characters (never echoed). */
+function parseServerSecret(env: Env): Uint8Array | null {
+	const raw = nonEmpty(env, 'SERVER_SECRET');
+	if (raw === undefined) return null;
+	if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new ConfigError('SERVER_SECRET must be 64 hexadecimal characters (32 bytes; `openssl rand -hex 32` makes one)');
+	return new Uint8Array(Buffer.from(raw, 'hex'));
+}
+
 /** A header name as it may appear in a request (letters, digits, dashes). */
 function parseHeaderName(raw: string | undefined): string | null {
 	if (raw === undefined) return null;
@@ -188,11 +235,15 @@ export function loadConfig(env: Env): AtlasConfig {
 	if (mapCreation === 'token' && (createToken === null || createToken.length < 16)) {
 		throw new ConfigError('MAP_CREATION=token needs CREATE_TOKEN of at least 16 characters');
 	}
+	const databaseUrl = parseDatabaseUrl(env);
 	return {
 		port: parsePort(nonEmpty(env, 'PORT')),
 		host: nonEmpty(env, 'HOST') ?? '0.0.0.0',
 		dataDir: nonEmpty(env, 'DATA_DIR') ?? './data',
-		databaseUrl: parseDatabaseUrl(env),
+		databaseUrl,
+		redisUrl: parseRedisUrl(env, databaseUrl),
+		redisPrefix: parseRedisPrefix(env),
+		serverSecret: parseServerSecret(env),
 		basemapUpstream: parseUpstream(env),
 		basemapCacheMaxBytes: parseBytes(env, 'BASEMAP_CACHE_MAX_BYTES') ?? 2 * 2 ** 30,
 		basemapPackMaxTiles: parseCount(env, 'BASEMAP_PACK_MAX_TILES', 25_000),

@@ -5,7 +5,9 @@
 import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { createAtlasServer, openConfiguredStore } from './app.ts';
+import { configuredServerSecret, createAtlasServer, openConfiguredCluster, openConfiguredStore, type OpenedCluster } from './app.ts';
+import { InstanceConflict } from './cluster/instance-guard.ts';
+import { describeRedis } from './cluster/redis-bus.ts';
 import { ConfigError, loadConfig, type AtlasConfig } from './config.ts';
 import { addressBucket } from './http/client-address.ts';
 import { readMaxConnections } from './http/fd-limit.ts';
@@ -79,7 +81,21 @@ async function main(): Promise<void> {
 		process.exit(1);
 	}
 	if (config.databaseUrl) console.log(`Maps are stored in PostgreSQL at ${describeDatabase(config.databaseUrl)}`);
-	const atlas = createAtlasServer(config, { store, closeStore: true });
+	const serverSecret = configuredServerSecret(config);
+	let cluster: OpenedCluster;
+	try {
+		cluster = await openConfiguredCluster(config, serverSecret, console);
+	} catch (error) {
+		// Another instance in the way, a different server secret, Redis not answering: say which.
+		const message = error instanceof Error ? error.message : String(error);
+		console.error(error instanceof InstanceConflict ? `Refusing to start: ${message}` : `Cluster error: ${message}`);
+		await store.close().catch(() => {});
+		process.exit(1);
+	}
+	if (config.redisUrl) {
+		console.log(`Several instances: connected through Redis at ${describeRedis(config.redisUrl)} (channels ${config.redisPrefix}…), this one is ${cluster.bus.instanceId}`);
+	}
+	const atlas = createAtlasServer(config, { store, closeStore: true, serverSecret, cluster: cluster.bus, onClose: cluster.close });
 	const built = await loadAppHandler();
 	const app = built ? guardVanishedAssets(built, fileURLToPath(new URL('../build/client', import.meta.url))) : notBuilt;
 

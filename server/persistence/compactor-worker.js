@@ -22,6 +22,9 @@ const select = db.prepare('SELECT seq, data FROM doc_updates WHERE map_id = ? AN
 const countUpTo = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(length(data)), 0) AS bytes FROM doc_updates WHERE map_id = ? AND seq <= ?');
 const deleteUpTo = db.prepare('DELETE FROM doc_updates WHERE map_id = ? AND seq <= ?');
 const insertAt = db.prepare('INSERT INTO doc_updates (map_id, seq, data) VALUES (?, ?, ?)');
+const markCompacted = db.prepare(
+	'INSERT INTO compactions (map_id, up_to) VALUES (?, ?) ON CONFLICT (map_id) DO UPDATE SET up_to = MAX(up_to, excluded.up_to)'
+);
 
 /**
  * Swaps the rows for the state's chunks (seqs ending at upToSeq, in order), unless someone
@@ -34,6 +37,7 @@ const swap = db.transaction(
 		if (now.n !== rows) return null;
 		deleteUpTo.run(mapId, upToSeq);
 		for (const [index, chunk] of chunks.entries()) insertAt.run(mapId, upToSeq - chunks.length + 1 + index, Buffer.from(chunk));
+		markCompacted.run(mapId, upToSeq);
 		return now.bytes;
 	}
 );

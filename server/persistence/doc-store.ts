@@ -66,6 +66,14 @@ export interface StoredUpdate {
 	data: Uint8Array;
 }
 
+/** Where a map's stored log stands (DocStore.logHeads). */
+export interface LogHead {
+	/** The highest seq stored, 0 for a map with no rows. */
+	seq: number;
+	/** Bytes of the map's update rows (what its size cap counts since the last compaction). */
+	bytes: number;
+}
+
 export class MapExistsError extends Error {
 	constructor(id: string) {
 		super(`map ${id} already exists`);
@@ -165,6 +173,15 @@ export interface DocStore {
 	readJournal(mapId: string, query: JournalQuery): Promise<StoredJournalEntry[]>;
 	/** Every stored update of a map, oldest first. */
 	loadUpdates(mapId: string): Promise<StoredUpdate[]>;
+	/**
+	 * What a document that holds every row up to `afterSeq` lacks, oldest first, read in one
+	 * snapshot: the rows with seq > afterSeq; or, when a compaction has since merged rows
+	 * past afterSeq (its rows then stand for seqs the caller holds only some of), every row.
+	 * Several instances on one database catch up with this (server/cluster/).
+	 */
+	loadUpdatesSince(mapId: string, afterSeq: number): Promise<StoredUpdate[]>;
+	/** Each named map's highest seq and update bytes (maps without rows: seq 0, bytes 0). */
+	logHeads(mapIds: string[]): Promise<Map<string, LogHead>>;
 	/** Atomically replaces all rows with seq <= upToSeq by one row (seq = upToSeq) holding state. */
 	compact(mapId: string, upToSeq: number, state: Uint8Array): Promise<void>;
 	/**

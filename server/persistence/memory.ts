@@ -39,6 +39,8 @@ export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = 
 	const owners = new Map<string, Map<number, string>>();
 	const journals = new Map<string, StoredJournalEntry[]>();
 	const snapshots = new Map<string, SnapshotRecord>();
+	/** Per map, the seq the last compaction merged up to (loadUpdatesSince). */
+	const compactedTo = new Map<string, number>();
 	let snapshotTotal = 0;
 	let closed = false;
 	const cloneSnapshot = (record: SnapshotRecord): SnapshotRecord => ({
@@ -139,6 +141,20 @@ export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = 
 			open();
 			return (logs.get(mapId) ?? []).map((row) => ({ seq: row.seq, data: row.data.slice() }));
 		},
+		async loadUpdatesSince(mapId, afterSeq) {
+			open();
+			const all = afterSeq < (compactedTo.get(mapId) ?? 0);
+			return (logs.get(mapId) ?? []).filter((row) => all || row.seq > afterSeq).map((row) => ({ seq: row.seq, data: row.data.slice() }));
+		},
+		async logHeads(mapIds) {
+			open();
+			return new Map(
+				mapIds.map((mapId) => {
+					const log = logs.get(mapId) ?? [];
+					return [mapId, { seq: log.at(-1)?.seq ?? 0, bytes: log.reduce((sum, row) => sum + row.data.byteLength, 0) }];
+				})
+			);
+		},
 		async compactStored(mapId, upToSeq) {
 			open();
 			const log = logs.get(mapId) ?? [];
@@ -149,12 +165,14 @@ export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = 
 			const chunks = stateChunks(Y.encodeStateAsUpdate(doc));
 			const merged = chunks.map((data, index) => ({ seq: upToSeq - chunks.length + 1 + index, data }));
 			logs.set(mapId, [...merged, ...log.filter((row) => row.seq > upToSeq)]);
+			compactedTo.set(mapId, Math.max(compactedTo.get(mapId) ?? 0, upToSeq));
 			return { bytes: chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0), rows: chunks.length };
 		},
 		async compact(mapId, upToSeq, state) {
 			open();
 			const kept = (logs.get(mapId) ?? []).filter((row) => row.seq > upToSeq);
 			logs.set(mapId, [{ seq: upToSeq, data: state.slice() }, ...kept]);
+			compactedTo.set(mapId, Math.max(compactedTo.get(mapId) ?? 0, upToSeq));
 		},
 		async createSnapshot(record, maxPerMap = MAX_SNAPSHOTS_PER_MAP) {
 			open();

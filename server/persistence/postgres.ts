@@ -158,6 +158,20 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
 		END $$;
 		CREATE TRIGGER snapshots_immutable BEFORE UPDATE ON snapshots
 			FOR EACH ROW EXECUTE FUNCTION snapshots_immutable();`
+	},
+	{
+		version: 3,
+		name: 'several instances: the seq each compaction merged up to; settings the instances share',
+		sql: `
+		-- Rows at or below it stand for the whole log up to there: an instance catching up
+		-- from a seq below it takes all of them (loadUpdatesSince).
+		ALTER TABLE map_stats ADD COLUMN compacted_to BIGINT NOT NULL DEFAULT 0;
+		-- What every instance on this database must agree on (server/cluster/instance-guard.ts):
+		-- a fingerprint of the server secret, never the secret itself.
+		CREATE TABLE settings (
+			name TEXT PRIMARY KEY,
+			value TEXT NOT NULL
+		);`
 	}
 ];
 
@@ -280,6 +294,17 @@ RETURNING map_id, journal_bytes`;
 const SNAPSHOT_BYTES_SQL = `
 INSERT INTO map_stats (map_id, snapshot_bytes) VALUES ($1, $2)
 ON CONFLICT (map_id) DO UPDATE SET snapshot_bytes = map_stats.snapshot_bytes + EXCLUDED.snapshot_bytes`;
+
+const LOAD_SINCE_SQL = `
+SELECT seq, data FROM doc_updates
+WHERE map_id = $1 AND (seq > $2 OR $2 < COALESCE((SELECT compacted_to FROM map_stats WHERE map_id = $1), 0))
+ORDER BY seq`;
+
+const LOG_HEADS_SQL = `
+SELECT m AS map_id,
+	(SELECT MAX(seq) FROM doc_updates d WHERE d.map_id = m) AS seq,
+	(SELECT update_bytes FROM map_stats s WHERE s.map_id = m)::float8 AS bytes
+FROM unnest($1::text[]) AS m`;
 
 const TOTAL_SQL = 'SELECT COALESCE(SUM(update_bytes + journal_bytes + snapshot_bytes), 0)::float8 AS n FROM map_stats';
 
@@ -805,6 +830,28 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 			});
 			return rows.map((row) => ({ seq: row.seq, data: ownBytes(row.data) }));
 		},
+		async loadUpdatesSince(mapId, afterSeq): Promise<StoredUpdate[]> {
+			open();
+			// One statement, one snapshot: the rows and the compaction they may belong to.
+			const { rows } = await pool.query<{ seq: number; data: Buffer }>({
+				name: 'atlas-load-updates-since',
+				text: LOAD_SINCE_SQL,
+				values: [mapId, afterSeq]
+			});
+			return rows.map((row) => ({ seq: row.seq, data: ownBytes(row.data) }));
+		},
+		async logHeads(mapIds) {
+			open();
+			const heads = new Map(mapIds.map((mapId) => [mapId, { seq: 0, bytes: 0 }]));
+			if (mapIds.length === 0) return heads;
+			const { rows } = await pool.query<{ map_id: string; seq: number | null; bytes: number | null }>({
+				name: 'atlas-log-heads',
+				text: LOG_HEADS_SQL,
+				values: [mapIds]
+			});
+			for (const row of rows) heads.set(row.map_id, { seq: row.seq ?? 0, bytes: row.bytes ?? 0 });
+			return heads;
+		},
 		async compactStored(mapId, upToSeq) {
 			open();
 			// One statement, one snapshot: the rows and the compaction count they belong to.
@@ -829,7 +876,10 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 					mapId,
 					chunks.map((data, index) => ({ seq: upToSeq - chunks.length + 1 + index, data }))
 				);
-				await client.query('UPDATE map_stats SET update_bytes = update_bytes + $2, compactions = compactions + 1 WHERE map_id = $1', [mapId, bytes - readBytes]);
+				await client.query(
+					'UPDATE map_stats SET update_bytes = update_bytes + $2, compactions = compactions + 1, compacted_to = GREATEST(compacted_to, $3) WHERE map_id = $1',
+					[mapId, bytes - readBytes, upToSeq]
+				);
 			});
 			totalBytes += bytes - readBytes;
 			return { bytes, rows: chunks.length };
@@ -845,9 +895,10 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 				await client.query('DELETE FROM doc_updates WHERE map_id = $1 AND seq <= $2', [mapId, upToSeq]);
 				await insertRows(client, mapId, [{ seq: upToSeq, data: state }]);
 				await client.query(
-					`INSERT INTO map_stats (map_id, update_bytes, compactions) VALUES ($1, $2, 1)
-					 ON CONFLICT (map_id) DO UPDATE SET update_bytes = map_stats.update_bytes + EXCLUDED.update_bytes, compactions = map_stats.compactions + 1`,
-					[mapId, state.byteLength - rows[0].n]
+					`INSERT INTO map_stats (map_id, update_bytes, compactions, compacted_to) VALUES ($1, $2, 1, $3)
+					 ON CONFLICT (map_id) DO UPDATE SET update_bytes = map_stats.update_bytes + EXCLUDED.update_bytes,
+					   compactions = map_stats.compactions + 1, compacted_to = GREATEST(map_stats.compacted_to, EXCLUDED.compacted_to)`,
+					[mapId, state.byteLength - rows[0].n, upToSeq]
 				);
 				return rows[0].n;
 			});

@@ -109,7 +109,14 @@ const MIGRATIONS: string[] = [
 		OR NEW.taken_by IS NOT OLD.taken_by OR NEW.state IS NOT OLD.state OR NEW.geojson IS NOT OLD.geojson
 		OR NEW.sha256 IS NOT OLD.sha256 OR NEW.meta IS NOT OLD.meta OR NEW.annotation_key_hash IS NOT OLD.annotation_key_hash
 		OR (OLD.png IS NOT NULL AND (NEW.png IS NOT OLD.png OR NEW.png_sha256 IS NOT OLD.png_sha256))
-	 BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;`
+	 BEGIN SELECT RAISE(ABORT, 'snapshots are immutable'); END;`,
+	// 4: the seq each map's last compaction merged up to: rows at or below it stand for the
+	// whole log up to there, so catching up from a seq below it takes all of them
+	// (loadUpdatesSince).
+	`CREATE TABLE compactions (
+		map_id TEXT PRIMARY KEY,
+		up_to INTEGER NOT NULL
+	 ) STRICT, WITHOUT ROWID;`
 ];
 
 function migrate(db: Database.Database): void {
@@ -474,12 +481,32 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		if (row.filed) return 'exists';
 		return updatePng.run(png, sha256, id).changes === 1 ? 'stored' : 'exists';
 	});
+	const markCompacted = db.prepare<[string, number]>(
+		'INSERT INTO compactions (map_id, up_to) VALUES (?, ?) ON CONFLICT (map_id) DO UPDATE SET up_to = MAX(up_to, excluded.up_to)'
+	);
 	const compactTx = db.transaction((mapId: string, upToSeq: number, state: Buffer) => {
 		const removed = bytesUpTo.get(mapId, upToSeq)?.n ?? 0;
 		deleteUpTo.run(mapId, upToSeq);
 		insertAt.run(mapId, upToSeq, state);
+		markCompacted.run(mapId, upToSeq);
 		return removed;
 	});
+	const selectUpdatesSince = db.prepare<[string, number, string, number], UpdateRow>(
+		`SELECT seq, data FROM doc_updates WHERE map_id = ?
+		   AND (seq > ? OR EXISTS (SELECT 1 FROM compactions WHERE map_id = ? AND up_to > ?)) ORDER BY seq`
+	);
+	const selectHead = db.prepare<[string], { seq: number | null; bytes: number }>(
+		'SELECT MAX(seq) AS seq, COALESCE(SUM(length(data)), 0) AS bytes FROM doc_updates WHERE map_id = ?'
+	);
+	const readHeads = db.transaction(
+		(mapIds: string[]) =>
+			new Map(
+				mapIds.map((mapId) => {
+					const row = selectHead.get(mapId);
+					return [mapId, { seq: row?.seq ?? 0, bytes: row?.bytes ?? 0 }];
+				})
+			)
+	);
 
 	return {
 		async createMap(record: MapRecord) {
@@ -568,6 +595,12 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 		},
 		async loadUpdates(mapId): Promise<StoredUpdate[]> {
 			return selectUpdates.all(mapId).map((row) => ({ seq: row.seq, data: new Uint8Array(row.data) }));
+		},
+		async loadUpdatesSince(mapId, afterSeq) {
+			return selectUpdatesSince.all(mapId, afterSeq, mapId, afterSeq).map((row) => ({ seq: row.seq, data: new Uint8Array(row.data) }));
+		},
+		async logHeads(mapIds) {
+			return readHeads(mapIds);
 		},
 		async compactStored(mapId, upToSeq) {
 			const reply = await compactor().run(mapId, upToSeq);

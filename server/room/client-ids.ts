@@ -68,6 +68,11 @@ export class ClientOwners {
 		return stored;
 	}
 
+	/** Bindings stored elsewhere (another instance, the store): the first binding of an id stays. */
+	adopt(stored: Iterable<ClientOwner>): void {
+		for (const { client, device } of stored) if (!this.owners.has(client)) this.owners.set(client, device);
+	}
+
 	/** Forgets what an ephemeral device held. */
 	release(device: string): void {
 		for (const client of this.ephemeral.get(device) ?? []) {

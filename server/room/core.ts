@@ -83,6 +83,11 @@ export interface CoreOptions {
 	storageFull?: () => boolean;
 	/** Whether the process is near its heap limit (server/memory.ts; then writes get 4429). */
 	memoryTight?: () => boolean;
+	/**
+	 * Other instances serve this map too (server/cluster/): keep this instance's presence
+	 * changes for them (takePresenceHere).
+	 */
+	relayPresence?: boolean;
 }
 
 /**
@@ -137,12 +142,14 @@ interface Member {
 }
 
 const LOAD_ORIGIN = Symbol('load');
+/** Updates another instance accepted and committed (server/cluster/): judged there. */
+const REMOTE_ORIGIN = Symbol('remote');
 
 export class RoomCore<P extends Peer = Peer> {
 	readonly doc = new Y.Doc();
 	private readonly members = new Map<P, Member>();
 	private readonly owners: ClientOwners;
-	private readonly presence = new PresenceGate<P>();
+	private readonly presence: PresenceGate<P>;
 	/** Bytes of stored rows since the last compaction (the size cap counts these). */
 	private storedBytes: number;
 	/** The whole document encoded, until the next change (wholeState). */
@@ -164,6 +171,7 @@ export class RoomCore<P extends Peer = Peer> {
 		loaded: LoadedRoom,
 		private readonly options: CoreOptions
 	) {
+		this.presence = new PresenceGate<P>(options.relayPresence === true);
 		// With deferLoad the stored rows are applied a slice at a time (finishLoading), and
 		// whoever opens the map meanwhile gets those rows as they are.
 		if (options.deferLoad && loaded.updates.length > 0) {
@@ -246,6 +254,76 @@ export class RoomCore<P extends Peer = Peer> {
 	 */
 	compacted(savedBytes: number): void {
 		this.storedBytes = Math.max(0, this.storedBytes - savedBytes);
+	}
+
+	/**
+	 * Updates other instances accepted and committed, or rows read from the store to catch
+	 * up, in seq order (server/cluster/room-link.ts hands them over so, and nothing they
+	 * need is missing), applied in one transaction. Not judged again: the instance that took it judged it against the
+	 * same rules. Whatever is new here goes to every member, as committed state.
+	 */
+	applyRemote(updates: Uint8Array[], owners: ClientOwner[]): Effects<P> {
+		// Stored rows still being applied come first: the remote update may build on them.
+		const effects = this.finishLoading();
+		this.owners.adopt(owners);
+		this.delta = null;
+		// One transaction: one 'update' event, so one message to every member.
+		this.doc.transact(() => {
+			for (const update of updates) Y.applyUpdate(this.doc, update, REMOTE_ORIGIN);
+		}, REMOTE_ORIGIN);
+		const store = this.doc.store;
+		if (store.pendingStructs || store.pendingDs) {
+			// Cannot happen when updates come in seq order; if it does, dropping the pending part
+			// keeps the gate's replay sound, and the next catch-up brings it back whole.
+			effects.log.push({ level: 'error', message: `map ${this.mapId}: an update from another instance left pending content; dropped it` });
+			store.pendingStructs = null;
+			store.pendingDs = null;
+		}
+		const delta = this.delta as Uint8Array | null;
+		if (delta === null) return effects;
+		this.storedBytes += updates.reduce((sum, update) => sum + update.byteLength, 0);
+		effects.send.push({ data: encodeSyncUpdate(delta) });
+		return effects;
+	}
+
+	/** Client ids another instance bound to devices (stored there). */
+	adoptOwners(owners: ClientOwner[]): void {
+		this.owners.adopt(owners);
+	}
+
+	/** The stored log's size as the store reports it (other instances append and compact too). */
+	setStoredBytes(bytes: number): void {
+		this.storedBytes = bytes;
+	}
+
+	/** Presence frames another instance relayed: shown here on the next tick. */
+	receiveRemotePresence(frame: Uint8Array, now: number): void {
+		let message: Incoming;
+		try {
+			message = parseMessage(frame, { stateVectorEntries: 0 });
+		} catch {
+			return;
+		}
+		if (message.kind === 'awareness') this.presence.receiveRemote(message.entries, now);
+	}
+
+	/** Removes people on other instances not heard of since `before`. */
+	expireRemotePresence(before: number): void {
+		this.presence.expireRemote(before);
+	}
+
+	get hasRemotePresence(): boolean {
+		return this.presence.hasRemote;
+	}
+
+	/** This instance's presence changes since the last call, for the other instances. */
+	takePresenceHere(): Uint8Array | null {
+		return this.presence.takeChangesHere();
+	}
+
+	/** Removals of everyone connected here, for the other instances (shutting down). */
+	presenceRemovalsHere(): Uint8Array | null {
+		return this.presence.removalsHere();
 	}
 
 	join(peer: P): Effects<P> {

@@ -35,15 +35,22 @@ export class DurableLog {
 		return { updates: rows.map((row) => row.data), owners };
 	}
 
-	/** Resolves once the batch is durable. */
-	async append(batch: WriteBatch): Promise<void> {
+	/** The highest seq this log has loaded or appended. */
+	get seq(): number {
+		return this.lastSeq;
+	}
+
+	/** Resolves once the batch is durable, with the seq the store gave its update (null without one). */
+	async append(batch: WriteBatch): Promise<number | null> {
 		if (batch.update === null) {
 			if (batch.owners.length > 0) await this.store.addOwners(this.mapId, batch.owners);
-			return;
+			return null;
 		}
-		this.lastSeq = await this.store.appendUpdate(this.mapId, batch.update, { journal: batch.journal, owners: batch.owners });
+		const seq = await this.store.appendUpdate(this.mapId, batch.update, { journal: batch.journal, owners: batch.owners });
+		this.lastSeq = Math.max(this.lastSeq, seq);
 		this.rowCount++;
 		this.bytes += batch.update.byteLength;
+		return seq;
 	}
 
 	/**

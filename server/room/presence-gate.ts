@@ -39,7 +39,16 @@ interface State {
 	state: Record<string, unknown> | null;
 	/** About what the state costs to relay (its JSON as received, plus the stamped identity). */
 	bytes: number;
+	/** Set for a person connected to another instance (server/cluster/): when we last heard of them. */
+	remoteAt?: number;
 }
+
+/**
+ * A person on another instance whose state has not changed for this long is taken to be
+ * gone (their instance died without saying so). y-protocols clients renew their state every
+ * 15 s and drop peers silent for 30 s; this is the same, with a margin.
+ */
+export const REMOTE_PRESENCE_TIMEOUT_MS = 35_000;
 
 /**
  * Presence bytes one tick relays: a room of 500 people each moving (1 KiB states) would
@@ -59,9 +68,27 @@ export class PresenceGate<P extends PresencePeer> {
 	/** Every id's latest clock and state (removed ones kept as null, for their clock). */
 	private readonly states = new Map<number, State>();
 	private readonly changed = new Set<number>();
+	/**
+	 * Changes of this instance's own people not yet told to the other instances; kept only
+	 * when several instances share the map (`relay`), so one process alone keeps nothing.
+	 */
+	private readonly changedHere = new Set<number>();
+
+	constructor(private readonly relay = false) {}
 
 	get pending(): boolean {
 		return this.changed.size > 0;
+	}
+
+	/** Whether anyone on another instance is present (their states expire, see expireRemote). */
+	get hasRemote(): boolean {
+		for (const state of this.states.values()) if (state.remoteAt !== undefined && state.state !== null) return true;
+		return false;
+	}
+
+	private mark(clientId: number, here: boolean): void {
+		this.changed.add(clientId);
+		if (here && this.relay) this.changedHere.add(clientId);
 	}
 
 	join(peer: P): void {
@@ -95,7 +122,7 @@ export class PresenceGate<P extends PresencePeer> {
 			const seen = this.states.get(entry.clientId)?.clock ?? -1;
 			if (entry.clock + holder.clockOffset <= seen) holder.clockOffset = seen + 1 - entry.clock;
 			this.states.set(entry.clientId, { clock: entry.clock + holder.clockOffset, state: stamped, bytes: entry.json.byteLength + ENTRY_OVERHEAD_BYTES });
-			this.changed.add(entry.clientId);
+			this.mark(entry.clientId, true);
 			// One entry per message counts; a client has only one own state.
 			return claimed;
 		}
@@ -128,8 +155,71 @@ export class PresenceGate<P extends PresencePeer> {
 		const previous = this.states.get(holder.own);
 		if (previous && previous.state !== null) {
 			this.states.set(holder.own, { clock: previous.clock + 1, state: null, bytes: ENTRY_OVERHEAD_BYTES });
-			this.changed.add(holder.own);
+			this.mark(holder.own, true);
 		}
+	}
+
+	/**
+	 * States another instance relayed (its own people, stamped there). An id a connection
+	 * here holds keeps this instance's state; otherwise the y-protocols rule: a newer clock
+	 * wins, and a removal at the same clock. Never relayed back to the other instances.
+	 */
+	receiveRemote(entries: PresenceEntry[], now: number): void {
+		for (const entry of entries) {
+			if (this.owners.has(entry.clientId)) continue;
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(decoder.decode(entry.json));
+			} catch {
+				continue;
+			}
+			const state = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+			const previous = this.states.get(entry.clientId);
+			if (previous && !(previous.clock < entry.clock || (previous.clock === entry.clock && state === null && previous.state !== null))) continue;
+			this.states.set(entry.clientId, { clock: entry.clock, state, bytes: entry.json.byteLength + ENTRY_OVERHEAD_BYTES, remoteAt: now });
+			this.mark(entry.clientId, false);
+		}
+	}
+
+	/** Removes the states of people on other instances not heard of since `before`. */
+	expireRemote(before: number): void {
+		for (const [clientId, entry] of this.states) {
+			if (entry.remoteAt === undefined || entry.state === null || entry.remoteAt >= before) continue;
+			this.states.set(clientId, { clock: entry.clock + 1, state: null, bytes: ENTRY_OVERHEAD_BYTES, remoteAt: entry.remoteAt });
+			this.mark(clientId, false);
+		}
+	}
+
+	/**
+	 * This instance's own people whose presence changed since the last call, latest state
+	 * each (removals included), up to maxBytes: what the other instances are told.
+	 */
+	takeChangesHere(maxBytes = MAX_PRESENCE_TICK_BYTES): Uint8Array | null {
+		if (this.changedHere.size === 0) return null;
+		const entries: Array<{ clientId: number; clock: number; state: Record<string, unknown> | null }> = [];
+		let bytes = 0;
+		for (const clientId of this.changedHere) {
+			const entry = this.states.get(clientId);
+			if (!entry || entry.remoteAt !== undefined) {
+				this.changedHere.delete(clientId);
+				continue;
+			}
+			if (entries.length > 0 && bytes + entry.bytes > maxBytes) break;
+			entries.push({ clientId, clock: entry.clock, state: entry.state });
+			bytes += entry.bytes;
+			this.changedHere.delete(clientId);
+		}
+		return entries.length > 0 ? encodePresence(entries) : null;
+	}
+
+	/** Removals for every state this instance's own connections hold (it is shutting down). */
+	removalsHere(): Uint8Array | null {
+		const entries: Array<{ clientId: number; clock: number; state: null }> = [];
+		for (const clientId of this.owners.keys()) {
+			const entry = this.states.get(clientId);
+			if (entry && entry.state !== null) entries.push({ clientId, clock: entry.clock + 1, state: null });
+		}
+		return entries.length > 0 ? encodePresence(entries) : null;
 	}
 
 	/** Everyone present, for a joining peer or a query. Null when nobody is. */

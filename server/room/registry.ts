@@ -4,6 +4,7 @@
  */
 import type { Role } from '../../src/lib/doc/model.ts';
 import { CLOSE } from '../../src/lib/sync/close-codes.ts';
+import { noCluster, type ClusterBus } from '../cluster/bus.ts';
 import type { DocStore } from '../persistence/doc-store.ts';
 import {
 	DEFAULT_COMPACT_THRESHOLD,
@@ -32,7 +33,17 @@ export interface RegistryOptions {
 	storageFull?: () => boolean;
 	memoryTight?: () => boolean;
 	onTiming?: Timing;
+	/** The other instances serving this database (server/cluster/); none by default. */
+	cluster?: ClusterBus;
+	/** How often loaded rooms compare their place with the store's head, with other instances. */
+	clusterPollMs?: number;
 }
+
+/**
+ * With other instances: how often every loaded map's head is read from the store (one
+ * query for all of them), so a lost message is found even when no later one comes.
+ */
+export const DEFAULT_CLUSTER_POLL_MS = 2000;
 
 /** A map could not be opened now (memory is tight); the client should try again later. */
 export class RoomsBusy extends Error {}
@@ -42,8 +53,12 @@ export class RoomRegistry {
 	private readonly options: RunnerOptions;
 	/** Latest key generation per map and role; older keys are closed (4401). */
 	private readonly generations = new Map<string, Record<Role, number>>();
+	private readonly cluster: ClusterBus;
+	private readonly pollTimer: NodeJS.Timeout | null = null;
+	private polling = false;
 
 	constructor(options: RegistryOptions) {
+		this.cluster = options.cluster ?? noCluster;
 		this.options = {
 			store: options.store,
 			logger: options.logger ?? console,
@@ -53,8 +68,50 @@ export class RoomRegistry {
 			unloadGraceMs: options.unloadGraceMs ?? DEFAULT_UNLOAD_GRACE_MS,
 			storageFull: options.storageFull,
 			memoryTight: options.memoryTight,
-			onTiming: options.onTiming
+			onTiming: options.onTiming,
+			cluster: this.cluster
 		};
+		if (this.cluster.enabled) {
+			// Another instance replaced a key: its sockets here close too.
+			this.cluster.onRevoke((mapId, role, generation) => this.revoke(mapId, role, generation));
+			// Redis was away: every room catches up, and every loaded map's keys are read again.
+			this.cluster.onResync(() => {
+				for (const room of this.rooms.values()) room.resync();
+				void this.recheckKeys();
+			});
+			this.pollTimer = setInterval(() => void this.poll(), options.clusterPollMs ?? DEFAULT_CLUSTER_POLL_MS);
+			this.pollTimer.unref();
+		}
+	}
+
+	/** Every loaded map's head from the store, handed to its room (and a turn for presence expiry). */
+	private async poll(): Promise<void> {
+		if (this.polling || this.rooms.size === 0) return;
+		this.polling = true;
+		const rooms = [...this.rooms.values()].filter((room) => room.isUsable);
+		try {
+			const heads = await this.options.store.logHeads(rooms.map((room) => room.mapId));
+			for (const room of rooms) room.clusterTick(heads.get(room.mapId) ?? null);
+		} catch (error) {
+			// The rooms still expire presence; the next poll tries again.
+			for (const room of rooms) room.clusterTick(null);
+			this.options.logger.warn(`reading the maps' heads failed: ${error instanceof Error ? error.message : String(error)}`);
+		} finally {
+			this.polling = false;
+		}
+	}
+
+	/** Reads the key generations of every loaded map and closes sockets on replaced keys. */
+	private async recheckKeys(): Promise<void> {
+		for (const mapId of [...this.rooms.keys()]) {
+			try {
+				const record = await this.options.store.getMap(mapId);
+				if (!record) continue;
+				for (const role of ['facilitator', 'editor', 'viewer'] as const) this.revoke(mapId, role, record.keyGenerations[role]);
+			} catch (error) {
+				this.options.logger.warn(`map ${mapId}: reading its keys again failed: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		}
 	}
 
 	get size(): number {
@@ -97,6 +154,15 @@ export class RoomRegistry {
 		return room;
 	}
 
+	/**
+	 * The facilitator replaced a role's key here: its sockets close at once, on this instance
+	 * and (through the cluster bus) on every other.
+	 */
+	keyReplaced(mapId: string, role: Role, generation: number): void {
+		this.revoke(mapId, role, generation);
+		this.cluster.publishRevoke(mapId, role, generation);
+	}
+
 	/** A role's key was replaced: every socket still on an older one is closed at once (4401). */
 	revoke(mapId: string, role: Role, generation: number): void {
 		const latest = this.generations.get(mapId) ?? { facilitator: 0, editor: 0, viewer: 0 };
@@ -110,6 +176,7 @@ export class RoomRegistry {
 	}
 
 	async closeAll(): Promise<void> {
+		if (this.pollTimer) clearInterval(this.pollTimer);
 		await Promise.all([...this.rooms.values()].map((room) => room.shutdown()));
 	}
 }

@@ -11,7 +11,11 @@
  * the runner yields to the event loop, so closes, reads and other rooms are never starved.
  */
 import * as Y from 'yjs';
-import type { DocStore } from '../persistence/doc-store.ts';
+import { noCluster, type ClusterBus, type MapListener, type RemoteUpdate } from '../cluster/bus.ts';
+import { RoomLink, type Ready } from '../cluster/room-link.ts';
+import type { DocStore, LogHead } from '../persistence/doc-store.ts';
+import type { ClientOwner } from './client-ids.ts';
+import { REMOTE_PRESENCE_TIMEOUT_MS } from './presence-gate.ts';
 import { CLOSE } from '../../src/lib/sync/close-codes.ts';
 import { RoomCore, type Effects, type Peer, type WriteBatch } from './core.ts';
 import { encodeSyncUpdate } from './protocol.ts';
@@ -58,6 +62,8 @@ export interface RunnerOptions {
 	memoryTight?: () => boolean;
 	onTiming?: Timing;
 	now?: () => number;
+	/** The other instances serving this database (server/cluster/); none by default. */
+	cluster?: ClusterBus;
 }
 
 export const DEFAULT_COMPACT_THRESHOLD = 500;
@@ -86,6 +92,8 @@ const MAX_BATCH_MS = 25;
 const MAX_BATCH_WRITE_BYTES = 8 * 1024 * 1024;
 /** Measured: writing and syncing 20 MiB of rows held the event loop 136 ms. */
 const COMMIT_MS_PER_BYTE = 136 / (20 * 1024 * 1024);
+/** Other instances' updates due at once are applied in one transaction (and sent as one update) up to this size. */
+const MERGE_REMOTE_BYTES = 1024 * 1024;
 /** A socket with more than this queued misses presence ticks and gets the latest state later. */
 const PRESENCE_BACKLOG_BYTES = 512 * 1024;
 
@@ -96,7 +104,14 @@ type Task =
 	| { kind: 'presence' }
 	| { kind: 'finish-loading' }
 	| { kind: 'unload' }
-	| { kind: 'shutdown'; done: () => void };
+	| { kind: 'shutdown'; done: () => void }
+	// From the other instances (server/cluster/):
+	| { kind: 'remote-update'; message: RemoteUpdate }
+	| { kind: 'remote-owners'; owners: ClientOwner[] }
+	| { kind: 'remote-presence'; frame: Uint8Array }
+	/** Wakes the room to catch up from the store (RoomLink.wanted is set). */
+	| { kind: 'catch-up' }
+	| { kind: 'cluster-tick'; head: LogHead | null };
 
 function timed(onTiming: Timing, what: 'message' | 'commit'): () => void {
 	const start = performance.now();
@@ -153,6 +168,10 @@ export class RoomRunner {
 	private compactFailures = 0;
 	private unloadTimer: NodeJS.Timeout | null = null;
 	private readonly now: () => number;
+	private readonly cluster: ClusterBus;
+	/** This room's place in the map's log, with other instances appending (null alone). */
+	private readonly link: RoomLink | null;
+	private readonly listener: MapListener | null;
 
 	constructor(
 		readonly mapId: string,
@@ -161,7 +180,22 @@ export class RoomRunner {
 	) {
 		this.log = new DurableLog(options.store, mapId);
 		this.now = options.now ?? Date.now;
-		this.ready = this.load();
+		this.cluster = options.cluster ?? noCluster;
+		if (this.cluster.enabled) {
+			this.link = new RoomLink(options.store, mapId, () => this.enqueue({ kind: 'catch-up' }));
+			this.listener = {
+				update: (message) => this.enqueue({ kind: 'remote-update', message }),
+				owners: (owners) => this.enqueue({ kind: 'remote-owners', owners }),
+				presence: (frame) => this.enqueue({ kind: 'remote-presence', frame })
+			};
+			// Subscribed before loading: whatever is committed after the load's read is heard of
+			// (or found by the catch-up that a gap starts).
+			this.ready = this.cluster.subscribe(mapId, this.listener).then(() => this.load());
+		} else {
+			this.link = null;
+			this.listener = null;
+			this.ready = this.load();
+		}
 	}
 
 	get connectionCount(): number {
@@ -211,7 +245,14 @@ export class RoomRunner {
 	private async load(): Promise<boolean> {
 		try {
 			const loaded = await this.log.load();
-			this.core = new RoomCore<Connection>(this.mapId, loaded, { maxDocBytes: this.options.maxDocBytes, storageFull: this.options.storageFull, memoryTight: this.options.memoryTight, deferLoad: true });
+			this.core = new RoomCore<Connection>(this.mapId, loaded, {
+				maxDocBytes: this.options.maxDocBytes,
+				storageFull: this.options.storageFull,
+				memoryTight: this.options.memoryTight,
+				deferLoad: true,
+				relayPresence: this.link !== null
+			});
+			this.link?.loaded(this.log.seq);
 			if (this.state === 'loading') this.state = 'open';
 			return true;
 		} catch (error) {
@@ -251,6 +292,12 @@ export class RoomRunner {
 		if (!(await this.ready) || this.state !== 'open') return;
 		const core = this.core!;
 		const batch = this.tasks.splice(0, MAX_BATCH);
+		// With other instances appending: whatever they committed that this room is known to
+		// lack comes first, and a joining client finds every update committed before it came
+		// (its own copy of one would otherwise be judged as its write).
+		if (this.link && (this.link.wanted || batch.some((task) => task.kind === 'join'))) {
+			if (!(await this.catchUp(core, batch.some((task) => task.kind === 'join')))) return;
+		}
 		const effects: Effects<Connection> = { send: [], close: [], write: null, log: [] };
 		const writes: WriteBatch[] = [];
 		/** Who made each write and how big it was, to charge them for the commit. */
@@ -295,7 +342,9 @@ export class RoomRunner {
 		// map's rows in the same group commit, and whatever ran while it was awaited.
 		for (const { conn, bytes } of writers) conn.charge?.(bytes * COMMIT_MS_PER_BYTE);
 		if (committed === false) return;
-		this.send(coalesceUpdates(effects.send, committed));
+		this.send(coalesceUpdates(effects.send, committed.update));
+		// Other instances' updates that waited for this seq follow it.
+		if (this.link && committed.seq !== null) this.applyReady(core, this.link.own(committed.seq));
 		this.compactInBackground();
 
 		// The stored rows are applied a slice at a time, each its own turn of the event loop,
@@ -323,15 +372,103 @@ export class RoomRunner {
 				if (core.memberCount === 0 && this.connections.size === 0) this.scheduleUnload();
 				return effects;
 			}
-			case 'presence':
+			case 'presence': {
 				this.resendMissedPresence(core);
+				const here = this.link ? core.takePresenceHere() : null;
+				if (here) this.cluster.publishPresence(this.mapId, here);
 				return core.flushPresence();
+			}
 			case 'finish-loading':
 				return core.finishLoading(MAX_BATCH_MS);
+			case 'remote-update':
+				return this.link ? this.readyEffects(core, this.link.remote(task.message)) : null;
+			case 'remote-owners':
+				core.adoptOwners(task.owners);
+				return null;
+			case 'remote-presence':
+				core.receiveRemotePresence(task.frame, this.now());
+				return null;
+			case 'cluster-tick':
+				core.expireRemotePresence(this.now() - REMOTE_PRESENCE_TIMEOUT_MS);
+				if (task.head && this.link) {
+					this.link.head(task.head.seq);
+					// The map's size as stored, every instance's appends and compactions included.
+					if (task.head.seq === this.link.applied) core.setStoredBytes(task.head.bytes);
+				}
+				return null;
+			case 'catch-up':
 			case 'unload':
 			case 'shutdown':
 				return null;
 		}
+	}
+
+	/** Applies other instances' updates (in seq order) to the document; what they change goes to everyone. */
+	private readyEffects(core: RoomCore<Connection>, ready: Ready[]): Effects<Connection> | null {
+		if (ready.length === 0) return null;
+		const effects: Effects<Connection> = { send: [], close: [], write: null, log: [] };
+		// Many small updates (a catch-up) are applied in one transaction and sent as the one
+		// update it made (Y.mergeUpdates of a thousand small ones costs far more). Big rows (a
+		// compacted state's chunks) go one at a time: each is a slice that is quick to apply.
+		let group: Ready[] = [];
+		let bytes = 0;
+		const flush = () => {
+			if (group.length === 0) return;
+			const step = core.applyRemote(
+				group.map(({ update }) => update),
+				group.flatMap(({ owners }) => owners)
+			);
+			effects.send.push(...step.send);
+			effects.log.push(...step.log);
+			group = [];
+			bytes = 0;
+		};
+		for (const item of ready) {
+			if (group.length > 0 && bytes + item.update.byteLength > MERGE_REMOTE_BYTES) flush();
+			group.push(item);
+			bytes += item.update.byteLength;
+		}
+		flush();
+		return effects;
+	}
+
+	/** Applies and sends at once: committed elsewhere, so nothing waits for a commit here. */
+	private applyReady(core: RoomCore<Connection>, ready: Ready[]): void {
+		const effects = this.readyEffects(core, ready);
+		if (!effects) return;
+		for (const line of effects.log) this.logLine(line.level, line.message);
+		this.send(effects.send);
+	}
+
+	/** Reads what this room lacks from the store and applies it; false if the room failed. */
+	private async catchUp(core: RoomCore<Connection>, barrier: boolean): Promise<boolean> {
+		let ready: Ready[];
+		let owners: ClientOwner[] = [];
+		try {
+			const read = await this.link!.catchUp(barrier);
+			ready = read.ready;
+			// Bindings stored with the rows it missed (a device's client ids) come with them.
+			if (read.fromStore) owners = await this.options.store.loadOwners(this.mapId);
+		} catch (error) {
+			this.fail('load', error);
+			return false;
+		}
+		if (this.state !== 'open') return false;
+		core.adoptOwners(owners);
+		this.applyReady(core, ready);
+		return true;
+	}
+
+	/** The store's head as the registry's poll read it (null: unknown), and a turn for presence expiry. */
+	clusterTick(head: LogHead | null): void {
+		if (this.state !== 'open' || !this.link) return;
+		this.enqueue({ kind: 'cluster-tick', head });
+	}
+
+	/** Redis came back: messages may have been lost, so catch up from the store. */
+	resync(): void {
+		if (this.state !== 'open' || !this.link) return;
+		this.link.want();
 	}
 
 	private logLine(level: 'error' | 'warn' | 'debug', message: string): void {
@@ -339,9 +476,12 @@ export class RoomRunner {
 		else this.options.logger[level](message);
 	}
 
-	/** Makes the batch's writes durable as one row; returns its merged update (null if none), or false if it failed. */
-	private async commit(writes: WriteBatch[]): Promise<Uint8Array | null | false> {
-		if (writes.length === 0) return null;
+	/**
+	 * Makes the batch's writes durable as one row; returns its merged update and seq (null if
+	 * none), or false if it failed. Other instances hear of it only once it is committed.
+	 */
+	private async commit(writes: WriteBatch[]): Promise<{ update: Uint8Array | null; seq: number | null } | false> {
+		if (writes.length === 0) return { update: null, seq: null };
 		const updates = writes.map((write) => write.update).filter((update): update is Uint8Array => update !== null);
 		const batch: WriteBatch =
 			writes.length === 1
@@ -352,8 +492,12 @@ export class RoomRunner {
 						owners: writes.flatMap((write) => write.owners)
 					};
 		try {
-			await this.log.append(batch);
-			return batch.update;
+			const seq = await this.log.append(batch);
+			if (this.link) {
+				if (seq !== null && batch.update !== null) this.cluster.publishUpdate(this.mapId, { seq, update: batch.update, owners: batch.owners });
+				else if (batch.owners.length > 0) this.cluster.publishOwners(this.mapId, batch.owners);
+			}
+			return { update: batch.update, seq };
 		} catch (error) {
 			this.fail('write', error);
 			return false;
@@ -479,6 +623,9 @@ export class RoomRunner {
 	private async close(done: () => void): Promise<void> {
 		await this.compacting;
 		await this.compact();
+		// The other instances' people stop seeing this instance's at once.
+		const removals = this.link ? this.core?.presenceRemovalsHere() : null;
+		if (removals) this.cluster.publishPresence(this.mapId, removals);
 		for (const conn of this.connections) conn.close(CLOSE.serverRestart, 'server restarting');
 		this.connections.clear();
 		this.dispose();
@@ -501,6 +648,8 @@ export class RoomRunner {
 		if (this.unloadTimer) clearTimeout(this.unloadTimer);
 		for (const task of this.tasks) if (task.kind === 'shutdown') task.done();
 		this.tasks = [];
+		this.link?.dispose();
+		if (this.listener) this.cluster.unsubscribe(this.mapId, this.listener);
 		this.core?.doc.destroy();
 		this.onGone(this);
 	}

@@ -52,8 +52,20 @@ function launch(dataDir: string, env: Record<string, string>, port = 0): Promise
 	const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
 		cwd: ROOT,
 		// Tests create far more maps from one address than any person would. The SQLite store
-		// unless a test passes DATABASE_URL itself (not one from the shell running the tests).
-		env: { ...process.env, DATABASE_URL: '', MAP_CREATIONS_PER_HOUR: '1000000', BASEMAP_UPSTREAM: 'none', ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+		// and one instance unless a test passes DATABASE_URL and REDIS_URL itself (not ones from
+		// the shell running the tests).
+		env: {
+			...process.env,
+			DATABASE_URL: '',
+			REDIS_URL: '',
+			SERVER_SECRET: '',
+			MAP_CREATIONS_PER_HOUR: '1000000',
+			BASEMAP_UPSTREAM: 'none',
+			...env,
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			DATA_DIR: dataDir
+		},
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	const log: string[] = [];

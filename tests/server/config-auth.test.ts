@@ -9,6 +9,9 @@ describe('loadConfig', () => {
 			host: '0.0.0.0',
 			dataDir: './data',
 			databaseUrl: null,
+			redisUrl: null,
+			redisPrefix: 'atlas:',
+			serverSecret: null,
 			basemapUpstream: 'https://tiles.openfreemap.org/styles/liberty',
 			basemapCacheMaxBytes: 2 * 2 ** 30,
 			basemapPackMaxTiles: 25_000,
@@ -35,6 +38,9 @@ describe('loadConfig', () => {
 				HOST: '127.0.0.1',
 				DATA_DIR: '/var/atlas',
 				DATABASE_URL: 'postgres://atlas:secret@db.internal:5432/atlas',
+				REDIS_URL: 'redis://:pw@cache.internal:6379/0',
+				REDIS_PREFIX: 'atlas-east:',
+				SERVER_SECRET: 'ab'.repeat(32),
 				BASEMAP_UPSTREAM: 'https://tiles.example.org/style.json',
 				BASEMAP_CACHE_MAX_BYTES: '1GiB',
 				BASEMAP_PACK_MAX_TILES: '1000',
@@ -57,6 +63,9 @@ describe('loadConfig', () => {
 			host: '127.0.0.1',
 			dataDir: '/var/atlas',
 			databaseUrl: 'postgres://atlas:secret@db.internal:5432/atlas',
+			redisUrl: 'redis://:pw@cache.internal:6379/0',
+			redisPrefix: 'atlas-east:',
+			serverSecret: new Uint8Array(32).fill(0xab),
 			basemapUpstream: 'https://tiles.example.org/style.json',
 			basemapCacheMaxBytes: 2 ** 30,
 			basemapPackMaxTiles: 1000,
@@ -99,7 +108,12 @@ describe('loadConfig', () => {
 		[{ MAX_SOCKETS_PER_ADDRESS: '-3' }, /MAX_SOCKETS_PER_ADDRESS/],
 		[{ DATABASE_URL: 'mysql://atlas:secret@db/atlas' }, /DATABASE_URL must be a PostgreSQL URL.*got a mysql: URL/],
 		[{ DATABASE_URL: 'db.internal:5432/atlas' }, /DATABASE_URL must be a PostgreSQL URL/],
-		[{ DATABASE_URL: 'atlas' }, /DATABASE_URL must be a PostgreSQL URL/]
+		[{ DATABASE_URL: 'atlas' }, /DATABASE_URL must be a PostgreSQL URL/],
+		[{ DATABASE_URL: 'postgres://db/atlas', REDIS_URL: 'http://cache:6379' }, /REDIS_URL must be a Redis URL/],
+		// Several instances share a database: Redis alone connects nothing.
+		[{ REDIS_URL: 'redis://127.0.0.1:6379' }, /set DATABASE_URL too/],
+		[{ REDIS_PREFIX: 'has space' }, /REDIS_PREFIX/],
+		[{ SERVER_SECRET: 'short' }, /SERVER_SECRET must be 64 hexadecimal characters/]
 	])('rejects %o', (env, message) => {
 		expect(() => loadConfig(env)).toThrow(ConfigError);
 		expect(() => loadConfig(env)).toThrow(message);

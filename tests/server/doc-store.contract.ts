@@ -197,6 +197,64 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			await store.close();
 		});
 
+		it('loads what a document holding rows up to a seq lacks (loadUpdatesSince), and where each map\'s log stands (logHeads)', async () => {
+			const { store } = await factory.create();
+			const seqs = [
+				await store.appendUpdate('mapsince01', update('a', 1)),
+				await store.appendUpdate('mapsince01', update('b', 2)),
+				await store.appendUpdate('mapsince02', update('x', 9)),
+				await store.appendUpdate('mapsince01', update('c', 3))
+			];
+			expect((await store.loadUpdatesSince('mapsince01', 0)).map((r) => r.seq)).toEqual([seqs[0], seqs[1], seqs[3]]);
+			expect((await store.loadUpdatesSince('mapsince01', seqs[1])).map((r) => r.seq)).toEqual([seqs[3]]);
+			expect(await store.loadUpdatesSince('mapsince01', seqs[3])).toEqual([]);
+			expect(await store.loadUpdatesSince('nothing000', 0)).toEqual([]);
+			const since = await store.loadUpdatesSince('mapsince01', seqs[0]);
+			const partial = replay((await store.loadUpdates('mapsince01')).slice(0, 1));
+			for (const row of since) Y.applyUpdate(partial, row.data);
+			expect(partial.getMap('m').toJSON()).toEqual({ a: 1, b: 2, c: 3 });
+
+			const heads = await store.logHeads(['mapsince01', 'mapsince02', 'nothing000']);
+			const bytesOf = async (mapId: string) => (await store.loadUpdates(mapId)).reduce((sum, row) => sum + row.data.byteLength, 0);
+			expect(heads.get('mapsince01')).toEqual({ seq: seqs[3], bytes: await bytesOf('mapsince01') });
+			expect(heads.get('mapsince02')).toEqual({ seq: seqs[2], bytes: await bytesOf('mapsince02') });
+			expect(heads.get('nothing000')).toEqual({ seq: 0, bytes: 0 });
+			expect((await store.logHeads([])).size).toBe(0);
+			await store.close();
+		});
+
+		it('after a compaction past the seq asked for, loadUpdatesSince gives every row: the merged rows stand for seqs the caller holds only some of', async () => {
+			const { store } = await factory.create();
+			const doc = new Y.Doc();
+			const rows: Uint8Array[] = [];
+			doc.on('update', (u: Uint8Array) => rows.push(u));
+			for (let i = 0; i < 8; i++) doc.getMap('m').set(`k${i}`, i);
+			// Overwrites leave deletions: the merged state is written as two rows or more.
+			for (let i = 0; i < 5; i++) doc.getMap('m').set('k7', `overwritten ${i}`);
+			const seqs: number[] = [];
+			for (const row of rows) seqs.push(await store.appendUpdate('mapsince03', row));
+			const merged = await store.compactStored('mapsince03', seqs[10]);
+			expect(merged.rows).toBeGreaterThan(1);
+			const after = await store.loadUpdates('mapsince03');
+			// A document that held the rows up to one inside the merged range, and one from before it.
+			for (const held of [seqs[10] - 1, seqs[2], 0]) {
+				const partial = new Y.Doc();
+				for (const [i, row] of rows.entries()) if (seqs[i] <= held) Y.applyUpdate(partial, row);
+				const since = await store.loadUpdatesSince('mapsince03', held);
+				expect(since.map((r) => r.seq), `since ${held}`).toEqual(after.map((r) => r.seq));
+				for (const row of since) Y.applyUpdate(partial, row.data);
+				expect(partial.getMap('m').toJSON()).toEqual(doc.getMap('m').toJSON());
+				expect(partial.store.pendingStructs).toBeNull();
+			}
+			// From the merged seq on, only what came after it.
+			expect((await store.loadUpdatesSince('mapsince03', seqs[10])).map((r) => r.seq)).toEqual([seqs[11], seqs[12]]);
+			expect((await store.logHeads(['mapsince03'])).get('mapsince03')).toEqual({
+				seq: seqs[12],
+				bytes: after.reduce((sum, row) => sum + row.data.byteLength, 0)
+			});
+			await store.close();
+		});
+
 		it('compacting everything leaves a single row', async () => {
 			const { store } = await factory.create();
 			const doc = new Y.Doc();

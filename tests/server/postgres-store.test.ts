@@ -134,6 +134,17 @@ describe.skipIf(!postgres)('PostgreSQL store: several instances on one database'
 		expect(rows.map((row) => row.seq)).toEqual([...rows.map((row) => row.seq)].sort((x, y) => x - y));
 		expect(replay(rows).getMap('m').toJSON()).toEqual(expected.getMap('m').toJSON());
 		expect(a.storedBytes()).toBeLessThan(before);
+		// An instance that had applied some of A's rows before the swap catches up from where it
+		// stood (inside the merged range or before it) with loadUpdatesSince, and lacks nothing.
+		for (const held of [upTo - 1, Math.floor(upTo / 2), 0]) {
+			const partial = new Y.Doc();
+			for (const update of wa.updates.slice(0, Math.max(0, held))) Y.applyUpdate(partial, update);
+			for (const row of await b.loadUpdatesSince('compactmap', held)) Y.applyUpdate(partial, row.data);
+			expect(partial.getMap('m').toJSON(), `catching up from ${held}`).toEqual(expected.getMap('m').toJSON());
+		}
+		const [seqA, seqB] = [(await a.logHeads(['compactmap'])).get('compactmap'), (await b.logHeads(['compactmap'])).get('compactmap')];
+		expect(seqA).toEqual(seqB);
+		expect(seqA?.seq).toBe(seqsB.at(-1));
 
 		// Both instances close; a third opens the same schema and finds everything, and the
 		// same stored bytes every instance's writes added up to.

@@ -1,0 +1,335 @@
+/**
+ * Several instances behind a load balancer (REDIS_URL): three real server processes on
+ * their own ports, sharing one PostgreSQL schema and one Redis, with stock y-websocket
+ * clients spread over them.
+ *
+ * - Randomized convergence: editors on every instance, phones that go offline, keep
+ *   editing and come back through another instance; everyone ends with the same document,
+ *   the one in PostgreSQL, and nobody's write is refused. Seed printed; replay with
+ *   CLUSTER_SEED=….
+ * - The lock holds on every instance, and the window in which another instance has not
+ *   heard of it yet is measured (printed, never asserted).
+ * - A replaced key closes the old key's sockets on every instance (time printed).
+ * - Presence: people on one instance see those on the others, and see them leave.
+ * - Starting a second instance without REDIS_URL on the same database, or one with it
+ *   beside one without, or one with another server secret, is refused with a clear message.
+ *
+ * Skipped with one loud line where PostgreSQL or Redis does not answer (a failure under CI=true).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
+import WebSocket from 'ws';
+import { seededRandom } from '../helpers/connected-docs.ts';
+import { startBalancer, startCluster, type Balancer, type Cluster } from '../helpers/cluster.ts';
+import { createSchema, dropSchemas, freshSchemaName, testPostgres, urlWithSchema, withClient } from '../helpers/postgres.ts';
+import { freshRedisPrefix, testRedis } from '../helpers/redis.ts';
+import { startTestServer } from '../helpers/test-server.ts';
+import { connectClient, createMap, openSocket, pollUntil, waitForClose, waitForDoc, withDeadline, type Client } from '../helpers/sync-clients.ts';
+
+const SEED = process.env.CLUSTER_SEED ? Number(process.env.CLUSTER_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
+const postgres = await testPostgres();
+const redis = postgres ? await testRedis() : null;
+
+let cluster: Cluster | undefined;
+let balancer: Balancer | undefined;
+const clients: Client[] = [];
+const providers: WebsocketProvider[] = [];
+
+beforeAll(async () => {
+	if (!postgres || !redis) return;
+	cluster = await startCluster(3, { postgres, redisUrl: redis });
+	balancer = await startBalancer(() => cluster!.instances.map((instance) => instance.port));
+});
+afterAll(async () => {
+	for (const c of clients.splice(0)) c.destroy();
+	for (const p of providers.splice(0)) p.destroy();
+	await balancer?.close();
+	await cluster?.dispose();
+});
+
+const syncUrl = (index: number) => cluster!.instances[index].syncUrl;
+
+function client(index: number, mapId: string, key: string, params: Record<string, string> = {}, doc?: Y.Doc): Client {
+	const c = connectClient(syncUrl(index), mapId, key, doc, { params });
+	clients.push(c);
+	return c;
+}
+
+/** Every client id's clock, for comparing two documents' state. */
+function vector(doc: Y.Doc): string {
+	return JSON.stringify([...Y.decodeStateVector(Y.encodeStateVector(doc))].sort((a, b) => a[0] - b[0]));
+}
+
+async function storedDoc(mapId: string): Promise<Y.Doc> {
+	const rows = await withClient(cluster!.databaseUrl, async (db) => (await db.query<{ data: Buffer }>('SELECT data FROM doc_updates WHERE map_id = $1 ORDER BY seq', [mapId])).rows);
+	const doc = new Y.Doc();
+	for (const row of rows) Y.applyUpdate(doc, new Uint8Array(row.data));
+	return doc;
+}
+
+function percentile(values: number[], p: number): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+describe.skipIf(!postgres || !redis)('several instances through Redis', () => {
+	it('clients spread over three instances, with random edits, offline phones and reconnects through other instances, converge to the document in PostgreSQL', async () => {
+		console.log(`cluster convergence seed ${SEED} (replay with CLUSTER_SEED=${SEED})`);
+		const rng = seededRandom(SEED);
+		const pick = <T>(list: T[]): T => list[Math.floor(rng() * list.length)];
+		const map = await createMap(cluster!.instances[0].url);
+		const refusals: string[] = [];
+
+		interface Person {
+			name: string;
+			doc: Y.Doc;
+			current: Client | null;
+			/** A phone (device token): goes offline and comes back through another instance. */
+			phone: boolean;
+			made: number;
+		}
+		const people: Person[] = Array.from({ length: 9 }, (_, i) => ({ name: `p${i}`, doc: new Y.Doc(), current: null, phone: i % 3 === 2, made: 0 }));
+		const connect = (person: Person, index: number) => {
+			const params: Record<string, string> = { name: person.name };
+			if (person.phone) params.device = `device-token-${person.name}-${SEED}`.padEnd(24, 'x');
+			const c = client(index, map.id, map.keys.editor, params, person.doc);
+			c.provider.on('connection-close', (event: { code: number; reason: string } | null) => {
+				if (event && event.code >= 4000) refusals.push(`${person.name} on instance ${index}: ${event.code} ${event.reason}`);
+			});
+			person.current = c;
+			// A phone may go offline again before it has synced: that is not a failure.
+			c.synced.catch(() => {});
+			return c;
+		};
+		await Promise.all(people.map((person, i) => connect(person, i % 3).synced));
+
+		const fields = ['name', 'description', 'holder', 'category'];
+		const edit = (person: Person) => {
+			const assets = person.doc.getMap<Y.Map<unknown>>('assets');
+			const ids = [...assets.keys()];
+			const roll = rng();
+			if (ids.length === 0 || roll < 0.3) {
+				const entry = new Y.Map<unknown>();
+				const id = `a-${person.name}-${person.made++}`;
+				person.doc.transact(() => {
+					assets.set(id, entry);
+					entry.set('id', id);
+					entry.set('name', `${person.name} ${person.made}`);
+					entry.set('category', pick(['knowledge', 'skills', 'places', 'culture']));
+				});
+			} else if (roll < 0.9) {
+				assets.get(pick(ids))?.set(pick(fields), `${person.name}:${Math.floor(rng() * 1e6)}`);
+			} else {
+				const entry = assets.get(pick(ids));
+				if (entry?.get('deletedAt') === undefined) entry?.set('deletedAt', 1_700_000_000_000);
+				else entry.delete('deletedAt');
+			}
+		};
+
+		const ROUNDS = 40;
+		let movedInstances = 0;
+		for (let round = 0; round < ROUNDS; round++) {
+			for (const person of people) {
+				const edits = Math.floor(rng() * 3);
+				for (let i = 0; i < edits; i++) edit(person);
+				if (!person.phone) continue;
+				if (person.current && rng() < 0.15) {
+					// Offline: the socket goes, the phone keeps editing.
+					person.current.provider.destroy();
+					person.current = null;
+				} else if (!person.current && rng() < 0.35) {
+					// Back, through whichever instance the balancer picks (here, at random).
+					connect(person, Math.floor(rng() * 3));
+					movedInstances++;
+				}
+			}
+			// Pacing, so instances' appends and fan-outs interleave (not a wait for sync).
+			await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(rng() * 20)));
+		}
+		for (const [i, person] of people.entries()) if (!person.current) connect(person, i % 3);
+		await Promise.all(people.map((person) => person.current!.synced));
+
+		// The union of every edit anyone made: all were allowed, so all must be everywhere.
+		const union = new Y.Doc();
+		for (const person of people) Y.applyUpdate(union, Y.encodeStateAsUpdate(person.doc));
+		const target = vector(union);
+		await Promise.all(people.map((person) => waitForDoc(person.doc, (doc) => vector(doc) === target, `${person.name} to converge`, 20_000)));
+		expect(refusals).toEqual([]);
+		const expected = union.getMap('assets').toJSON();
+		for (const person of people) expect(person.doc.getMap('assets').toJSON()).toEqual(expected);
+		// A fresh viewer on each instance, and PostgreSQL itself, hold the same.
+		const viewers = [0, 1, 2].map((index) => client(index, map.id, map.keys.viewer));
+		await Promise.all(viewers.map((viewer) => viewer.synced));
+		await Promise.all(viewers.map((viewer, index) => waitForDoc(viewer.doc, (doc) => vector(doc) === target, `a fresh viewer on instance ${index}`)));
+		for (const viewer of viewers) expect(viewer.doc.getMap('assets').toJSON()).toEqual(expected);
+		expect((await storedDoc(map.id)).getMap('assets').toJSON()).toEqual(expected);
+		console.log(
+			`cluster convergence seed ${SEED}: 9 people on 3 instances, ${ROUNDS} rounds, ${union.getMap('assets').size} assets, ${movedInstances} reconnects of offline phones, converged, 0 refused`
+		);
+	}, 60_000);
+
+	it('the lock holds on every instance; the window before another instance has heard of it is measured', async () => {
+		const map = await createMap(cluster!.instances[0].url);
+		const facilitator = client(0, map.id, map.keys.facilitator);
+		const sameInstance = client(0, map.id, map.keys.viewer);
+		const editors = [1, 2].map((index) => client(index, map.id, map.keys.editor));
+		await Promise.all([facilitator, sameInstance, ...editors].map((c) => c.synced));
+
+		// Lock and unlock 20 times: from the facilitator's change to each client seeing it.
+		const here: number[] = [];
+		const there: number[] = [];
+		for (let i = 0; i < 20; i++) {
+			const locked = i % 2 === 0;
+			const start = performance.now();
+			facilitator.doc.getMap('meta').set('locked', locked);
+			const seen = (c: Client) =>
+				waitForDoc(c.doc, (doc) => doc.getMap('meta').get('locked') === locked, 'the lock to arrive').then(() => performance.now() - start);
+			const [local, ...remote] = await Promise.all([seen(sameInstance), ...editors.map(seen)]);
+			here.push(local);
+			there.push(...remote);
+		}
+		console.log(
+			`lock across instances: seen on the facilitator's instance p50 ${ms(percentile(here, 50))}, p95 ${ms(percentile(here, 95))}; ` +
+				`on the other instances p50 ${ms(percentile(there, 50))}, p95 ${ms(percentile(there, 95))}, max ${ms(Math.max(...there))} (20 changes)`
+		);
+
+		// Locked (the last change was an unlock: lock again), an editor's write on either other
+		// instance is refused there, and reaches nobody.
+		facilitator.doc.getMap('meta').set('locked', true);
+		await Promise.all(editors.map((c) => waitForDoc(c.doc, (doc) => doc.getMap('meta').get('locked') === true, 'locked')));
+		const closed = editors.map(
+			(c) => withDeadline(new Promise<number>((resolve) => c.provider.once('connection-close', (event: { code: number } | null) => resolve(event?.code ?? 0))), 'the refused editor to be closed')
+		);
+		editors.forEach((c, i) => c.doc.getMap('assets').set(`locked-out-${i}`, new Y.Map()));
+		expect(await Promise.all(closed)).toEqual([4409, 4409]);
+		for (const c of editors) c.provider.disconnect();
+		// The facilitator still writes, and everyone else sees it; nobody saw the editors' writes.
+		facilitator.doc.getMap('assets').set('while-locked', new Y.Map());
+		await waitForDoc(sameInstance.doc, (doc) => doc.getMap('assets').has('while-locked'), 'the facilitator’s write while locked');
+		const viewerElsewhere = client(2, map.id, map.keys.viewer);
+		await viewerElsewhere.synced;
+		await waitForDoc(viewerElsewhere.doc, (doc) => doc.getMap('assets').has('while-locked'), 'the facilitator’s write on another instance');
+		expect([...viewerElsewhere.doc.getMap('assets').keys()]).toEqual(['while-locked']);
+		expect([...(await storedDoc(map.id)).getMap('assets').keys()]).toEqual(['while-locked']);
+	}, 60_000);
+
+	it('a key replaced through one instance closes its sockets on every instance at once; the old key opens nothing anywhere', async () => {
+		const map = await createMap(cluster!.instances[0].url);
+		const sockets = [0, 1, 2].map((index) => openSocket(syncUrl(index), map.id, map.keys.editor));
+		// Joined: each has had the server's sync step 1.
+		await Promise.all(sockets.map((ws) => withDeadline(new Promise((resolve) => ws.once('message', resolve)), 'joined')));
+		const closes = sockets.map((ws) => {
+			const closed = waitForClose(ws);
+			return closed.then((close) => ({ ...close, at: performance.now() }));
+		});
+		const started = performance.now();
+		const response = await fetch(`${cluster!.instances[1].url}/api/maps/${map.id}/rotate`, {
+			method: 'POST',
+			headers: { Authorization: `Bearer ${map.keys.facilitator}`, 'Content-Type': 'application/json', Origin: cluster!.instances[1].url },
+			body: JSON.stringify({ role: 'editor' })
+		});
+		expect(response.status).toBe(200);
+		const answered = performance.now();
+		const { links } = (await response.json()) as { links: { editor: string } };
+		const results = await Promise.all(closes);
+		expect(results.map((close) => close.code)).toEqual([4401, 4401, 4401]);
+		console.log(
+			`key rotation across instances: old-key sockets closed ${results.map((close, index) => `instance ${index} ${ms(close.at - started)}`).join(', ')} after the request (answered after ${ms(answered - started)})`
+		);
+		// The old key is refused by every instance; the new one works on each.
+		for (const index of [0, 1, 2]) {
+			expect((await waitForClose(openSocket(syncUrl(index), map.id, map.keys.editor))).code).toBe(4401);
+			const fresh = client(index, map.id, links.editor.split('#key=')[1]);
+			await fresh.synced;
+		}
+	}, 60_000);
+
+	it('people on one instance see those on the others, with the server-stamped name, and see them leave', async () => {
+		const map = await createMap(cluster!.instances[0].url);
+		const connect = (index: number, name: string) => {
+			const provider = new WebsocketProvider(syncUrl(index), map.id, new Y.Doc(), {
+				params: { key: map.keys.editor, name, session: `session-${name}-${SEED}`.padEnd(20, 'x') },
+				WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+				disableBc: true
+			});
+			providers.push(provider);
+			return provider;
+		};
+		const nameSeen = (observer: WebsocketProvider, clientId: number) =>
+			(observer.awareness.getStates().get(clientId) as { user?: { name?: string; role?: string } } | undefined)?.user ?? null;
+		const ana = connect(0, 'Ana');
+		const ben = connect(1, 'Ben');
+		const cai = connect(2, 'Cai');
+		ana.awareness.setLocalStateField('user', { name: 'not my name', role: 'facilitator', color: '#0b5cad' });
+		ben.awareness.setLocalStateField('cursor', { x: 1 });
+		cai.awareness.setLocalStateField('cursor', { x: 2 });
+		await pollUntil(
+			() =>
+				nameSeen(ben, ana.awareness.clientID)?.name === 'Ana' &&
+				nameSeen(cai, ana.awareness.clientID)?.name === 'Ana' &&
+				nameSeen(ana, ben.awareness.clientID)?.name === 'Ben' &&
+				nameSeen(ana, cai.awareness.clientID)?.name === 'Cai' &&
+				nameSeen(cai, ben.awareness.clientID)?.name === 'Ben',
+			'everyone to see everyone across instances'
+		);
+		// Stamped by Ana's instance: her key's role, not what she claimed.
+		expect(nameSeen(cai, ana.awareness.clientID)?.role).toBe('editor');
+		// A latecomer on a third instance sees everyone at once.
+		const dee = connect(2, 'Dee');
+		await pollUntil(() => nameSeen(dee, ana.awareness.clientID)?.name === 'Ana' && nameSeen(dee, ben.awareness.clientID)?.name === 'Ben', 'a latecomer to see everyone');
+		// Ana leaves: the others, on other instances, see her go.
+		const anaId = ana.awareness.clientID;
+		ana.destroy();
+		await pollUntil(() => !ben.awareness.getStates().has(anaId) && !cai.awareness.getStates().has(anaId) && !dee.awareness.getStates().has(anaId), 'Ana to leave everywhere');
+	}, 60_000);
+});
+
+describe.skipIf(!postgres || !redis)('instances sharing a database without Redis, or with another secret, are refused at start', () => {
+	it('says so clearly, in both directions', async () => {
+		const schema = freshSchemaName();
+		await createSchema(postgres!, schema);
+		const databaseUrl = urlWithSchema(postgres!, schema);
+		const secret = 'cd'.repeat(32);
+		const started: Array<{ dispose(): Promise<void> }> = [];
+		const refusal = async (env: Record<string, string>) => {
+			try {
+				started.push(await startTestServer({ DATABASE_URL: databaseUrl, SERVER_SECRET: secret, ...env }));
+				return 'started';
+			} catch (error) {
+				return error instanceof Error ? error.message : String(error);
+			}
+		};
+		try {
+			const alone = await startTestServer({ DATABASE_URL: databaseUrl, SERVER_SECRET: secret });
+			started.push(alone);
+			const prefix = freshRedisPrefix();
+			expect(await Promise.all([refusal({}), refusal({ REDIS_URL: redis!, REDIS_PREFIX: prefix })])).toEqual([
+				expect.stringMatching(/Refusing to start: another Asset Atlas instance is serving .* must all set REDIS_URL/),
+				expect.stringMatching(/Refusing to start: an Asset Atlas instance without REDIS_URL is serving/)
+			]);
+			await alone.dispose();
+			started.splice(started.indexOf(alone), 1);
+			// Now instances with REDIS_URL may share it, and one without is refused beside them.
+			expect(await Promise.all([refusal({ REDIS_URL: redis!, REDIS_PREFIX: prefix }), refusal({ REDIS_URL: redis!, REDIS_PREFIX: prefix })])).toEqual(['started', 'started']);
+			expect(
+				await Promise.all([
+					refusal({}),
+					// Another server secret could not open the join codes the others sealed.
+					refusal({ REDIS_URL: redis!, REDIS_PREFIX: prefix, SERVER_SECRET: 'ef'.repeat(32) }),
+					// Redis that does not answer: a clear error, not a hang.
+					refusal({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: prefix })
+				])
+			).toEqual([
+				expect.stringMatching(/Refusing to start: another Asset Atlas instance is serving/),
+				expect.stringMatching(/Refusing to start: this instance's server secret differs/),
+				expect.stringMatching(/Cluster error: Redis at 127\.0\.0\.1:1/)
+			]);
+		} finally {
+			await Promise.all(started.map((server) => server.dispose()));
+			await dropSchemas(postgres!, [schema]);
+		}
+	}, 60_000);
+});
