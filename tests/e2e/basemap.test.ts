@@ -78,7 +78,7 @@ describe('street basemap in the browser', () => {
 		await phone.goto(map.links.editor);
 		await join(phone, 'Ana', 'Community member');
 		await waitLive(phone);
-		await expect.poll(() => phone.getByTestId('map-attribution').getAttribute('data-mode'), { timeout: 15_000 }).toBe('streets');
+		await expect.poll(() => phone.getByTestId('map-attribution').getAttribute('data-mode'), { timeout: 30_000 }).toBe('streets');
 		await expect.poll(() => pixelsOfColor(phone, PRIMARY_ROAD), { timeout: 15_000 }).toBeGreaterThan(200);
 
 		// Somewhere no pack covers: the countries, and the page says so.
