@@ -113,6 +113,9 @@ describe('facilitator controls', () => {
 
 		await expect.poll(() => partner.getByTestId('connection-status').getAttribute('data-status'), { timeout: 5_000 }).toBe('refused');
 		expect(await partner.getByRole('alert').textContent()).toContain('This link no longer works');
+		// The new link opened in the same tab (only the fragment changes) opens the map again.
+		await partner.goto(newEditor);
+		await expect.poll(() => partner.getByTestId('connection-status').getAttribute('data-status'), { timeout: 15_000 }).toBe('live');
 
 		const stale = await newPage();
 		await stale.goto(links.editor);
