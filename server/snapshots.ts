@@ -25,7 +25,7 @@ import { readBinaryBody, readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
 import { ReportBusyError, freezeInWorker, renderFile } from './pdf/render.ts';
-import { pngSize } from './png.ts';
+import { pngInfo } from './png.ts';
 import {
 	AnnotationLimitError,
 	MAX_SNAPSHOTS_PER_MAP,
@@ -248,21 +248,35 @@ async function annotator(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
 }
 
 /**
+ * The snapshot a write (an annotation, its picture) is for, and who is writing: the origin
+ * allowed, the snapshot there, the key its annotation key or the facilitator's. Otherwise
+ * the answer is sent and null returned.
+ */
+async function snapshotWriter(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<{ record: SnapshotRecord; by: SnapshotAnnotation['by'] } | null> {
+	if (!isAllowedOrigin(req, ctx.config)) {
+		req.resume();
+		sendError(res, 403, 'origin not allowed');
+		return null;
+	}
+	const record = isSnapshotId(id) ? await ctx.store.getSnapshot(id) : null;
+	if (!record) {
+		req.resume();
+		sendError(res, 404, 'no such snapshot');
+		return null;
+	}
+	const by = await annotator(ctx, req, res, record);
+	return by ? { record, by } : null;
+}
+
+/**
  * PUT /api/snapshots/<id>/png (image/png) with the annotation key or the facilitator key:
  * the picture the browser made of the snapshot when it was frozen. Filed once; a snapshot's
  * picture is as fixed as the rest of it, so a second one gets 409.
  */
 export async function filePicture(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-	if (!isAllowedOrigin(req, ctx.config)) {
-		req.resume();
-		return sendError(res, 403, 'origin not allowed');
-	}
-	const record = isSnapshotId(id) ? await ctx.store.getSnapshot(id) : null;
-	if (!record) {
-		req.resume();
-		return sendError(res, 404, 'no such snapshot');
-	}
-	if (!(await annotator(ctx, req, res, record))) return;
+	const writer = await snapshotWriter(ctx, req, res, id);
+	if (!writer) return;
+	const { record } = writer;
 	if (record.png) {
 		req.resume();
 		return sendError(res, 409, 'this snapshot already has its picture');
@@ -278,11 +292,11 @@ export async function filePicture(ctx: ApiContext, req: IncomingMessage, res: Se
 	uploading.add(record.id);
 	const body = await readBinaryBody(req, MAX_PNG_BYTES, 'image/png').finally(() => uploading.delete(record.id));
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
-	const size = pngSize(body.bytes);
-	if (!size) return sendError(res, 400, 'the body is not a whole PNG file');
+	// Decoded here, as every PDF report will decode it: a small file may declare a huge or deep image.
+	const size = pngInfo(body.bytes, MAX_PNG_PIXELS);
+	if (!size) return sendError(res, 400, `the body is not a whole PNG file of at most ${MAX_PNG_PIXELS / 1e6} million pixels`);
 	if (size.width > MAX_PNG_SIDE || size.height > MAX_PNG_SIDE) return sendError(res, 400, `a picture may be at most ${MAX_PNG_SIDE} pixels on a side`);
-	// A small file may declare a huge or deep image: every PDF report decodes it again.
-	if (size.width * size.height > MAX_PNG_PIXELS || size.bitDepth > 8) return sendError(res, 400, `a picture may have at most ${MAX_PNG_PIXELS / 1e6} million pixels of 8 bits`);
+	if (size.depth > 8) return sendError(res, 400, 'a picture may have at most 8 bits per sample');
 	if (ctx.storageFull()) return sendError(res, 507, 'this server has no room for new pictures; ask whoever runs it');
 	const sha256 = sha256Hex(body.bytes);
 	const outcome = await ctx.store.setSnapshotPng(record.id, body.bytes, sha256);
@@ -301,17 +315,9 @@ function cleanText(raw: string): string {
 
 /** POST /api/snapshots/<id>/annotations { text, competencies } with the annotation key or the map's facilitator key. */
 export async function annotate(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
-	if (!isAllowedOrigin(req, ctx.config)) {
-		req.resume();
-		return sendError(res, 403, 'origin not allowed');
-	}
-	const record = isSnapshotId(id) ? await ctx.store.getSnapshot(id) : null;
-	if (!record) {
-		req.resume();
-		return sendError(res, 404, 'no such snapshot');
-	}
-	const by = await annotator(ctx, req, res, record);
-	if (!by) return;
+	const writer = await snapshotWriter(ctx, req, res, id);
+	if (!writer) return;
+	const { record, by } = writer;
 	const body = await readJsonBody(req, MAX_BODY_BYTES * 2);
 	if (!body.ok) return sendError(res, body.status, body.error, body.status === 413 ? { Connection: 'close' } : {});
 	if (!isRecord(body.value)) return sendError(res, 400, 'request body must be a JSON object');

@@ -11,7 +11,7 @@ import { categoryStyle } from '../../src/lib/doc/categories.ts';
 import { geometryAnchor } from '../../src/lib/doc/geometry.ts';
 import type { MapData } from '../../src/lib/export/map-data.ts';
 import { t, type MessageKey } from '../../src/lib/i18n/index.ts';
-import { pngInfo } from './png.ts';
+import { pngInfo } from '../png.ts';
 import { clipLine, clipRing, thin, type Pt, type Rect } from './clip.ts';
 import { naturalEarth, offsetsMeeting, type Box } from './world.ts';
 

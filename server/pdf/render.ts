@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { SnapshotRecord } from '../persistence/doc-store.ts';
-import { freezeState, runTask, type FrozenState, type MadeFormat, type SnapshotTask } from '../snapshot-files.ts';
+import { runTask, type FrozenState, type MadeFormat, type SnapshotTask } from '../snapshot-files.ts';
 
 export const MAX_WAITING = 8;
 export const CACHE_BYTES = 64 * 1024 * 1024;
@@ -196,6 +196,3 @@ export function freezeInWorker(updates: Uint8Array[], takenAt: number): Promise<
 	if (worker.waiting >= MAX_WAITING) return Promise.reject(new ReportBusyError());
 	return worker.run({ kind: 'freeze', updates, takenAt }) as Promise<FrozenState>;
 }
-
-/** For tests: made here, on this thread. */
-export const freezeHere = freezeState;

@@ -13,7 +13,7 @@ import type { Asset } from '../../src/lib/doc/model.ts';
 import { snapshotReport, REPORT_LIMITS } from '../../server/pdf/report.ts';
 import { clipLine, clipRing, thin } from '../../server/pdf/clip.ts';
 import { mercatorWindow } from '../../server/pdf/map-figure.ts';
-import { pngInfo } from '../../server/pdf/png.ts';
+import { pngInfo } from '../../server/png.ts';
 import { printable } from '../../server/pdf/fonts.ts';
 import { snapshotRecordOf, workshopMap } from '../helpers/snapshot-records.ts';
 import { pdfText, squash } from '../helpers/pdftotext.ts';
@@ -90,7 +90,7 @@ describe('the map in the report', () => {
 	it('is the stored PNG, fitted to the page, with its fingerprint on the cover', async () => {
 		for (const alpha of [false, true]) {
 			const png = makePng(64, 40, { alpha });
-			expect(pngInfo(png)).toEqual({ width: 64, height: 40 });
+			expect(pngInfo(png)).toEqual({ width: 64, height: 40, depth: 8 });
 			const record = snapshotRecordOf(workshopMap(12), { png });
 			const bytes = await snapshotReport(record);
 			expect(images(bytes), alpha ? 'RGBA' : 'RGB').toBeGreaterThanOrEqual(1);

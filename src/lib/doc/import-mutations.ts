@@ -15,7 +15,7 @@
  */
 import { newEntityId } from './ids.ts';
 import type { AssetFields, Contributor } from './model.ts';
-import { checkNewAsset, LOCAL_ORIGIN, stamp } from './mutations.ts';
+import { checkNewAsset, LOCAL_ORIGIN, newAssetEntry, stamp } from './mutations.ts';
 import { insertAsset, transact, type AtlasDoc } from './schema.ts';
 import { InvalidInputError } from './validate.ts';
 
@@ -126,17 +126,7 @@ export function importAssets(doc: AtlasDoc, rows: AssetFields[], by: Contributor
 	const who = stamp(by);
 	const entries = cleaned.map((fields) => {
 		const id = newEntityId();
-		const value: Record<string, unknown> = {
-			id,
-			description: '',
-			holder: '',
-			tags: [],
-			...fields,
-			createdBy: who,
-			createdAt: now,
-			updatedBy: who,
-			updatedAt: now
-		};
+		const value = newAssetEntry(id, fields, who, now);
 		const cost = estimateEntry(id, value);
 		if (cost.bytes + UPDATE_OVERHEAD_BYTES > budget.bytes || cost.structs > budget.structs || cost.values > budget.values) {
 			// Only a shape of tens of thousands of corners comes near; the server would refuse it.

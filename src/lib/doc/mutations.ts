@@ -129,24 +129,13 @@ export function addAsset(
 ): string {
 	const fields = checkNewAsset(input);
 	const id = newEntityId();
-	const who = stamp(by);
-	transact(
-		doc,
-		() =>
-			insertAsset(doc, id, {
-				id,
-				description: '',
-				holder: '',
-				tags: [],
-				...fields,
-				createdBy: who,
-				createdAt: now,
-				updatedBy: who,
-				updatedAt: now
-			}),
-		origin
-	);
+	transact(doc, () => insertAsset(doc, id, newAssetEntry(id, fields, stamp(by), now)), origin);
 	return id;
+}
+
+/** A new asset's entry as it is written: checked fields, the optional ones defaulted, made and last changed by `who` at `now`. */
+export function newAssetEntry(id: string, fields: ReturnType<typeof checkNewAsset>, who: Contributor, now: number): Record<string, unknown> {
+	return { id, description: '', holder: '', tags: [], ...fields, createdBy: who, createdAt: now, updatedBy: who, updatedAt: now };
 }
 
 function requireAsset(doc: AtlasDoc, id: string): void {

@@ -4,7 +4,7 @@
  * contributors reduced to their affiliation (no names, no ids). Its GeoJSON, CSV and KML
  * are made from that document with the same exporters as the live map, so they agree.
  */
-import type { Affiliation, Category, Contributor, GoalStatus, MapView } from '../doc/model.ts';
+import type { Affiliation, Asset, Category, Contributor, GoalStatus, MapView } from '../doc/model.ts';
 import { createDoc, encodeState, insertEntry, transact, writeMeta, type AtlasDoc } from '../doc/schema.ts';
 import { mapDataOf, type MapData } from './map-data.ts';
 import { cleanDisplayName } from '../doc/names.ts';
@@ -85,13 +85,19 @@ export function publicState(doc: AtlasDoc): Uint8Array {
 	}
 }
 
+/** Assets per category id ('unknown' for one this version does not know). */
+export function countCategories(assets: Iterable<Asset>): SnapshotCounts['categories'] {
+	const counts: SnapshotCounts['categories'] = {};
+	for (const asset of assets) {
+		const key = asset.category ?? 'unknown';
+		counts[key] = (counts[key] ?? 0) + 1;
+	}
+	return counts;
+}
+
 /** Title, place, counts and goals of a map's public face (counts only, never names). */
 export function snapshotMeta(data: MapData): SnapshotMeta {
-	const categories: SnapshotCounts['categories'] = {};
-	for (const asset of data.assets) {
-		const key = asset.category ?? 'unknown';
-		categories[key] = (categories[key] ?? 0) + 1;
-	}
+	const categories = countCategories(data.assets);
 	const people = new Map<Affiliation, Set<string>>();
 	const names = new Map<Affiliation, Set<string>>();
 	const count = (who: Contributor | null) => {
