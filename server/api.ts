@@ -19,6 +19,8 @@ import { addressBucket, clientAddress } from './http/client-address.ts';
 import type { FailureLimiter, KeyedRate } from './limits.ts';
 import { isAllowedOrigin, linkOrigin, type LinkOrigin } from './origin.ts';
 import { JoinCodeTakenError, MapExistsError, type DocStore, type MapRecord } from './persistence/doc-store.ts';
+import { AnswerRates, postAnonymousAnswer } from './anonymous-answers.ts';
+import type { ServerWrite } from './room/core.ts';
 import { JOURNAL_KINDS, type JournalKind } from './room/journal.ts';
 import type { Logger } from './room/runner.ts';
 import type { BasemapService } from './basemap/basemap-service.ts';
@@ -28,6 +30,7 @@ import { parseBbox } from './basemap/tile-math.ts';
 import { PlaceQueryError } from './places/gazetteer.ts';
 import { annotate, createSnapshot, filePicture, listSnapshots, snapshotJson } from './snapshots.ts';
 import type { PlaceService } from './places/places.ts';
+import { voicesCacheFor, VoicesBusy } from './voices.ts';
 
 export const MAX_BODY_BYTES = 16 * 1024;
 const SERVER_ORIGIN = 'asset-atlas:server';
@@ -56,6 +59,13 @@ export interface ApiContext {
 	placeSearches: KeyedRate;
 	/** The open room's document as one update, or null when the map is not open (snapshots). */
 	liveState(mapId: string): Uint8Array | null;
+	/**
+	 * A change the server makes itself to a map's document (room/registry.ts serverWrite):
+	 * resolves once it is durable and sent.
+	 */
+	serverWrite<T>(mapId: string, write: ServerWrite<T>): Promise<T>;
+	/** Anonymous answers per address and per map (anonymous-answers.ts). */
+	answerRates: AnswerRates;
 }
 
 /** The unit per-address limits count (server/http/client-address.ts). */
@@ -339,8 +349,9 @@ async function history(ctx: ApiContext, req: IncomingMessage, res: ServerRespons
 		entries: page.map(({ at, role, name, affiliation, collection, entry: id, kind: what, fields }) => ({
 			at,
 			role,
-			name,
-			affiliation,
+			// An anonymous answer's record never has either (journal.ts); said here once more.
+			name: role === 'anonymous' ? '' : name,
+			affiliation: role === 'anonymous' ? null : affiliation,
 			collection,
 			entry: id,
 			kind: what,
@@ -348,6 +359,29 @@ async function history(ctx: ApiContext, req: IncomingMessage, res: ServerRespons
 		})),
 		next: more && page.length > 0 ? String(page[page.length - 1].seq) : null
 	});
+}
+
+/**
+ * GET /api/maps/<id>/voices (any role): whose voices are on the map (src/lib/voices),
+ * counted from the history journal, or from the document when the map has none. Kept per
+ * map: the same answer for a second, then one record read to see whether the journal grew,
+ * and only the newer records read when it did (server/voices.ts), so dashboards polling on
+ * shared screens and phones cost little.
+ */
+async function voices(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
+	const auth = await authorize(ctx, req, res, mapId);
+	if (!auth) return;
+	const documentUpdates = async () => {
+		const live = ctx.liveState(mapId);
+		const rows = (await ctx.store.loadUpdates(mapId)).map((row) => row.data);
+		return live ? [...rows, live] : rows;
+	};
+	try {
+		sendJson(res, 200, await voicesCacheFor(ctx.store).voices(mapId, documentUpdates));
+	} catch (error) {
+		if (!(error instanceof VoicesBusy)) throw error;
+		sendError(res, 503, error.message, { 'Retry-After': '2' });
+	}
 }
 
 /** The body of the 404 for an unknown join code: plain, tiny, no scripts. */
@@ -549,6 +583,8 @@ const ROUTES: Route[] = [
 	{ pattern: /^\/api\/maps\/([^/]+)\/links$/, methods: { GET: links } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/rotate$/, methods: { POST: rotate } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/history$/, methods: { GET: history } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/rounds\/([^/]+)\/responses$/, methods: { POST: postAnonymousAnswer } },
+	{ pattern: /^\/api\/maps\/([^/]+)\/voices$/, methods: { GET: voices } },
 	{ pattern: /^\/api\/maps\/([^/]+)\/snapshots$/, methods: { GET: listSnapshots, POST: createSnapshot } },
 	{ pattern: /^\/api\/snapshots\/([^/]+)$/, methods: { GET: snapshotJson } },
 	{ pattern: /^\/api\/snapshots\/([^/]+)\/annotations$/, methods: { POST: annotate } },

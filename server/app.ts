@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as Y from 'yjs';
 import { handleApi, handleJoin, isApiPath, isJoinPath, type ApiContext } from './api.ts';
+import { AnswerRates } from './anonymous-answers.ts';
 import type { AtlasConfig } from './config.ts';
 import { sendError } from './http/respond.ts';
 import { applySecurityHeaders } from './http/security-headers.ts';
@@ -25,7 +26,7 @@ import type { Logger, Timing } from './room/runner.ts';
 import { handleSnapshotExport, isSnapshotExportPath } from './snapshots.ts';
 import { createSyncServer, isSyncPath, syncPathOf, type MessageBudget, type WorkBudget } from './sync-server.ts';
 import { noCluster, type ClusterBus } from './cluster/bus.ts';
-import { guardInstances } from './cluster/instance-guard.ts';
+import { busIdentity, guardInstances } from './cluster/instance-guard.ts';
 import { createRedisBus } from './cluster/redis-bus.ts';
 
 export interface AtlasServerOptions {
@@ -107,17 +108,22 @@ export interface OpenedCluster {
 /**
  * With DATABASE_URL: the checks that let instances share the database (cluster/
  * instance-guard.ts: one instance alone unless every one has REDIS_URL; one server
- * secret), and with REDIS_URL the bus that connects them. Rejects with a clear message
+ * secret; one REDIS_PREFIX), and with REDIS_URL the bus that connects them. Rejects with a clear message
  * when another instance is in the way, the secret differs, or Redis does not answer.
  * Without DATABASE_URL: one process, nothing to open.
  */
 export async function openConfiguredCluster(config: AtlasConfig, serverSecret: Uint8Array, logger: Logger): Promise<OpenedCluster> {
 	if (!config.databaseUrl) return { bus: noCluster, close: () => Promise.resolve() };
-	const guard = await guardInstances(config.databaseUrl, { clustered: config.redisUrl !== null, serverSecret, logger });
+	const guard = await guardInstances(config.databaseUrl, {
+		clustered: config.redisUrl !== null,
+		bus: config.redisUrl !== null ? busIdentity(config.redisPrefix) : undefined,
+		serverSecret,
+		logger
+	});
 	if (!config.redisUrl) return { bus: noCluster, close: () => guard.close() };
 	let bus: ClusterBus;
 	try {
-		bus = await createRedisBus({ url: config.redisUrl, prefix: config.redisPrefix, logger });
+		bus = await createRedisBus({ url: config.redisUrl, prefix: config.redisPrefix, secret: serverSecret, logger });
 	} catch (error) {
 		await guard.close();
 		throw error;
@@ -213,7 +219,9 @@ export function createAtlasServer(config: AtlasConfig, options: AtlasServerOptio
 		liveState(mapId) {
 			const doc = rooms.has(mapId) ? rooms.room(mapId)?.doc : null;
 			return doc ? Y.encodeStateAsUpdate(doc) : null;
-		}
+		},
+		serverWrite: (mapId, write) => rooms.serverWrite(mapId, write),
+		answerRates: new AnswerRates()
 	};
 	let closed: Promise<void> | null = null;
 

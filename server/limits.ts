@@ -155,6 +155,12 @@ export class KeyedRate {
 		return Math.ceil((1 - bucket.tokens) / rate / 1000);
 	}
 
+	/** Gives back a token taken for something that was then refused (up to the burst). */
+	refund(key: string): void {
+		const bucket = this.buckets.get(key);
+		if (bucket) bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
+	}
+
 	private forgetOldest(): void {
 		for (const key of this.buckets.keys()) {
 			this.buckets.delete(key);

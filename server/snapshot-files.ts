@@ -5,12 +5,14 @@
  * stored state rather than stored as they are (its PDF report, CSV and KML).
  */
 import * as Y from 'yjs';
-import { createDoc, applyState } from '../src/lib/doc/schema.ts';
+import { createDoc, applyState, readAllProgress } from '../src/lib/doc/schema.ts';
 import { toCsv } from '../src/lib/export/csv.ts';
 import { toGeoJson } from '../src/lib/export/geojson.ts';
 import { toKml } from '../src/lib/export/kml.ts';
 import { mapDataOf } from '../src/lib/export/map-data.ts';
 import { publicDoc, snapshotMeta, type SnapshotMeta } from '../src/lib/export/snapshot.ts';
+import type { Voices } from '../src/lib/voices/aggregate.ts';
+import { documentVoices } from '../src/lib/voices/document.ts';
 import type { SnapshotRecord } from './persistence/doc-store.ts';
 import { snapshotReport } from './pdf/report.ts';
 
@@ -24,6 +26,8 @@ export interface FrozenState {
 	/** The canonical GeoJSON bytes the snapshot's hash is of. */
 	geojson: Uint8Array;
 	meta: SnapshotMeta;
+	/** Whose voices the document holds (its `createdBy` fields): kept when the map has no history journal. */
+	voices: Voices;
 }
 
 export async function snapshotFile(record: SnapshotRecord, format: MadeFormat): Promise<Uint8Array> {
@@ -40,11 +44,13 @@ export function freezeState(updates: Uint8Array[], takenAt: number): FrozenState
 	const source = createDoc();
 	for (const update of updates) applyState(source, update);
 	const data = mapDataOf(source);
+	const progress = readAllProgress(source);
+	const voices = documentVoices(source);
 	source.destroy();
-	const frozen = publicDoc(data);
+	const frozen = publicDoc(data, progress);
 	const state = Y.encodeStateAsUpdate(frozen);
 	frozen.destroy();
-	return { state, geojson: new TextEncoder().encode(toGeoJson(data, { takenAt })), meta: snapshotMeta(data) };
+	return { state, geojson: new TextEncoder().encode(toGeoJson(data, { takenAt })), meta: snapshotMeta(data, progress), voices };
 }
 
 export async function runTask(task: SnapshotTask): Promise<unknown> {

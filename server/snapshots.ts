@@ -18,6 +18,7 @@ import { citation, type Citation } from '../src/lib/export/citation.ts';
 import { isCompetency } from '../src/lib/export/competencies.ts';
 import { exportFileName } from '../src/lib/export/map-data.ts';
 import type { SnapshotMeta } from '../src/lib/export/snapshot.ts';
+import type { Voices } from '../src/lib/voices/aggregate.ts';
 import type { MadeFormat } from './snapshot-files.ts';
 import { MAX_BODY_BYTES, authorize, bearerKey, requester, type ApiContext } from './api.ts';
 import { hashKey, roleForKey } from './auth.ts';
@@ -26,6 +27,7 @@ import { sendError, sendJson } from './http/respond.ts';
 import { isAllowedOrigin, linkOrigin } from './origin.ts';
 import { ReportBusyError, freezeInWorker, renderFile } from './pdf/render.ts';
 import { pngInfo } from './png.ts';
+import { journalVoices } from './voices.ts';
 import {
 	AnnotationLimitError,
 	MAX_SNAPSHOTS_PER_MAP,
@@ -50,6 +52,12 @@ const MAX_NAME_CHARS = 80;
 /** What the store keeps as a snapshot's meta: the counts and the address it is cited at. */
 export interface StoredSnapshotMeta extends SnapshotMeta {
 	url: string;
+	/**
+	 * Whose voices are on the map, frozen with it (src/lib/voices): from the history journal
+	 * up to takenAt, or from the document when the map has none. Absent in snapshots taken
+	 * before issue 13; their report counts the frozen document instead.
+	 */
+	voices?: Voices;
 }
 
 export function isSnapshotId(value: string): boolean {
@@ -137,9 +145,12 @@ export async function createSnapshot(ctx: ApiContext, req: IncomingMessage, res:
 	if (freezing.has(mapId)) return sendError(res, 429, 'a snapshot of this map is being taken; try again in a moment', { 'Retry-After': '2' });
 	freezing.add(mapId);
 	let made: Awaited<ReturnType<typeof freezeInWorker>>;
+	let voices: Voices | null;
 	const takenAt = Date.now();
 	try {
 		made = await freezeInWorker(await acceptedUpdates(ctx, mapId), takenAt);
+		// The journal up to the freeze: every update the freeze holds was journaled when it was stored.
+		voices = await journalVoices(ctx.store, mapId, takenAt);
 	} catch (error) {
 		freezing.delete(mapId);
 		if (error instanceof ReportBusyError) return sendError(res, 503, 'the server is busy making snapshots and reports; try again in a moment', { 'Retry-After': '10' });
@@ -152,7 +163,7 @@ export async function createSnapshot(ctx: ApiContext, req: IncomingMessage, res:
 	for (let attempt = 0; attempt < 5; attempt++) {
 		const id = newSnapshotId();
 		const url = `${reach.origin}/s/${id}`;
-		const meta: StoredSnapshotMeta = { ...made.meta, url };
+		const meta: StoredSnapshotMeta = { ...made.meta, url, voices: voices ?? made.voices };
 		const record: SnapshotRecord = {
 			id,
 			mapId,

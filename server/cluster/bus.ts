@@ -8,7 +8,13 @@
  * seq past the one it expects reads what it lacks from the store (cluster/room-link.ts),
  * and after the connection to Redis comes back every room catches up and every loaded
  * map's key generations are read again (`onResync`).
+ *
+ * Whoever can publish on Redis is not trusted: every message carries an HMAC of its channel
+ * and bytes under a key derived from the server secret (`sealBusMessage`), and one that does
+ * not verify is dropped. A replaced key's message names only the map; the generations are
+ * read from the store.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import type { Role } from '../../src/lib/doc/model.ts';
@@ -164,4 +170,36 @@ export function decodeRevoke(text: string): RevokeMessage | null {
 	} catch {
 		return null;
 	}
+}
+
+/** Bytes of the HMAC-SHA-256 tag in front of every bus message. */
+export const BUS_TAG_BYTES = 16;
+
+/**
+ * The key bus messages are authenticated with: derived from the server secret, which every
+ * instance on the database shares (cluster/instance-guard.ts), and never the secret itself.
+ */
+export function busKey(serverSecret: Uint8Array): Buffer {
+	return createHmac('sha256', serverSecret).update('asset-atlas cluster bus').digest();
+}
+
+function busTag(key: Uint8Array, channel: string, payload: Uint8Array): Buffer {
+	const name = Buffer.from(channel, 'utf8');
+	const length = Buffer.alloc(4);
+	length.writeUInt32BE(name.byteLength);
+	// Bound to the channel: a message for one map replayed on another's channel (or on the
+	// revoke channel) does not verify.
+	return createHmac('sha256', key).update(length).update(name).update(payload).digest().subarray(0, BUS_TAG_BYTES);
+}
+
+/** The bytes to publish on `channel`: the tag, then the payload. */
+export function sealBusMessage(key: Uint8Array, channel: string, payload: Uint8Array): Buffer {
+	return Buffer.concat([busTag(key, channel, payload), payload]);
+}
+
+/** The payload of a message received on `channel`, or null when its tag does not verify. */
+export function openBusMessage(key: Uint8Array, channel: string, data: Uint8Array): Uint8Array | null {
+	if (data.byteLength < BUS_TAG_BYTES) return null;
+	const payload = data.subarray(BUS_TAG_BYTES);
+	return timingSafeEqual(busTag(key, channel, payload), data.subarray(0, BUS_TAG_BYTES)) ? payload : null;
 }

@@ -11,8 +11,16 @@
  * - The same server secret: it seals join codes and link secrets, so an instance with
  *   another one could not open them. A fingerprint of it (an HMAC, never the secret) is
  *   filed in `settings` by the first instance; one whose secret differs is refused.
+ * - The same bus: instances on different REDIS_PREFIXes would share the database but never
+ *   hear each other (edits would cross only by the 2 s poll, replaced keys too). A SHA-256
+ *   of the prefix (never the URL or its password) is filed in `settings` as `cluster-bus`;
+ *   an instance whose prefix differs from the one the running instances filed is refused.
+ *   When no other instance with REDIS_URL is running, the new prefix is filed instead (the
+ *   whole deployment moved to another one). Redis's pub/sub channels span its databases,
+ *   so the prefix is what separates buses on one Redis; instances on two different Redis
+ *   servers with one prefix are not told apart here (the poll still bounds their windows).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import pg from 'pg';
 import { describeDatabase } from '../persistence/postgres.ts';
 import type { Logger } from '../room/runner.ts';
@@ -41,9 +49,16 @@ export function secretFingerprint(secret: Uint8Array): string {
 	return createHmac('sha256', secret).update('asset-atlas instances share this secret').digest('hex');
 }
 
+/** What an instance files for its bus (REDIS_PREFIX): a SHA-256, never the URL or its password. */
+export function busIdentity(prefix: string): string {
+	return createHash('sha256').update(prefix, 'utf8').digest('hex');
+}
+
 export interface GuardOptions {
 	/** True with REDIS_URL: other instances may share the database (each with REDIS_URL). */
 	clustered: boolean;
+	/** With REDIS_URL: busIdentity(REDIS_PREFIX); every instance on the database must have the same. */
+	bus?: string;
 	serverSecret: Uint8Array;
 	logger: Logger;
 	/** How long a held lock is waited for before refusing (tests shorten it). */
@@ -55,6 +70,46 @@ async function connect(url: string): Promise<pg.Client> {
 	client.on('error', () => {});
 	await client.connect();
 	return client;
+}
+
+/** Other sessions holding the instance lock shared: instances with REDIS_URL running now. */
+async function otherClusteredInstances(client: pg.Client): Promise<number> {
+	const { rows } = await client.query<{ n: number }>(
+		`SELECT count(DISTINCT pid)::int AS n FROM pg_locks
+		 WHERE locktype = 'advisory' AND granted AND mode = 'ShareLock' AND pid <> pg_backend_pid()
+		   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		   AND classid::text::bigint = $1 AND objid::text::bigint = (hashtext(current_schema())::bigint & 4294967295) AND objsubid = 2`,
+		[LOCK_INSTANCES]
+	);
+	return rows[0].n;
+}
+
+/**
+ * Files this instance's bus, or refuses it when the running instances filed another. Run
+ * holding the instance lock (so a running instance is always counted), in one transaction
+ * with the row locked (so two instances starting at once see each other's filing).
+ */
+async function checkBus(client: pg.Client, bus: string, where: string, logger: Logger): Promise<void> {
+	await client.query('BEGIN');
+	try {
+		await client.query(`INSERT INTO settings (name, value) VALUES ('cluster-bus', $1) ON CONFLICT (name) DO NOTHING`, [bus]);
+		const { rows } = await client.query<{ value: string }>(`SELECT value FROM settings WHERE name = 'cluster-bus' FOR UPDATE`);
+		if (rows[0].value !== bus) {
+			const others = await otherClusteredInstances(client);
+			if (others > 0) {
+				throw new InstanceConflict(
+					`this instance's REDIS_PREFIX differs from the one the ${others === 1 ? 'instance' : `${others} instances`} already serving ${where} use${others === 1 ? 's' : ''}: ` +
+						'it would not hear their edits or replaced links, nor they its. Give every instance the same REDIS_URL and REDIS_PREFIX.'
+				);
+			}
+			await client.query(`UPDATE settings SET value = $1 WHERE name = 'cluster-bus'`, [bus]);
+			logger.warn(`REDIS_PREFIX differs from the one the instances that served ${where} before used; none of them is running, so this one's is filed now`);
+		}
+		await client.query('COMMIT');
+	} catch (error) {
+		await client.query('ROLLBACK').catch(() => {});
+		throw error;
+	}
 }
 
 async function tryLock(client: pg.Client, clustered: boolean): Promise<boolean> {
@@ -87,6 +142,7 @@ export async function guardInstances(url: string, options: GuardOptions): Promis
 			}
 			await new Promise((resolve) => setTimeout(resolve, 200));
 		}
+		if (options.clustered && options.bus !== undefined) await checkBus(client, options.bus, where, options.logger);
 	} catch (error) {
 		await client.end().catch(() => {});
 		throw error;

@@ -11,7 +11,8 @@
  *
  * A gap (a seq past applied + 1 that stays unfilled for GAP_WAIT_MS, a notice of an update
  * too large to travel, a head the periodic poll reports past `applied`, Redis coming
- * back, or a client joining) is filled from the store (DocStore.loadUpdatesSince).
+ * back, a client joining, or an update from the bus that does not apply) is filled from
+ * the store (DocStore.loadUpdatesSince).
  */
 import type { DocStore } from '../persistence/doc-store.ts';
 import type { ClientOwner } from '../room/client-ids.ts';
@@ -28,6 +29,8 @@ export interface Ready {
 	seq: number;
 	update: Uint8Array;
 	owners: ClientOwner[];
+	/** Read from the store (not heard on the bus): if this does not apply, nothing else will. */
+	stored?: true;
 }
 
 type Waiting = { update: Uint8Array; owners: ClientOwner[] } | 'own';
@@ -99,7 +102,7 @@ export class RoomLink {
 			if (head <= this.applied) return { ready: [], fromStore: false };
 		}
 		const rows = await this.store.loadUpdatesSince(this.mapId, this.applied);
-		const ready: Ready[] = rows.map((row) => ({ seq: row.seq, update: row.data, owners: [] }));
+		const ready: Ready[] = rows.map((row) => ({ seq: row.seq, update: row.data, owners: [], stored: true }));
 		if (rows.length > 0) this.applied = Math.max(this.applied, rows.at(-1)!.seq);
 		this.prune();
 		ready.push(...this.release());
@@ -108,6 +111,16 @@ export class RoomLink {
 		// confused peer), and must not send the room to the store every GAP_WAIT_MS.
 		this.forgetWaiting();
 		return { ready, fromStore: rows.length > 0 };
+	}
+
+	/**
+	 * An update heard on the bus, at `seq`, did not apply (a corrupt message, or one that is
+	 * not what was committed): it and everything after it is read from the store instead.
+	 */
+	dropFrom(seq: number): void {
+		this.applied = Math.min(this.applied, seq - 1);
+		this.forgetWaiting();
+		this.want();
 	}
 
 	private forgetWaiting(): void {

@@ -2,7 +2,10 @@
  * The PDF report of a citable snapshot (issue 11): a cover with the citation and the
  * fingerprint a reader checks a download against, the map, the goals and the assets that
  * support them, annotations with the competencies they evidence, the network of
- * connections, contributors by affiliation, and every asset by category. A footer on each
+ * connections, contributors by affiliation, whose voices are on the map (the counts frozen
+ * with the snapshot, src/lib/voices), and every asset by category. Each goal shows its next
+ * steps and its timeline (the snapshot's `progress`: when, from → to, who — a name only when
+ * the map opted in to naming contributors, otherwise the affiliation — and the note). A footer on each
  * page carries a short citation, the short hash and the page number.
  *
  * Made with pdfkit from the snapshot's stored state alone, so it never changes with the
@@ -14,13 +17,16 @@
  * MAX_LISTED_ASSETS assets are listed one by one; the downloads hold everything.
  */
 import PDFDocument from 'pdfkit';
-import { AFFILIATIONS, CATEGORIES, affiliationGroup, type Affiliation, type Asset, type Category, type Goal } from '../../src/lib/doc/model.ts';
+import { AFFILIATIONS, CATEGORIES, affiliationGroup, type Affiliation, type Asset, type Category, type Goal, type GoalProgress } from '../../src/lib/doc/model.ts';
 import { categoryStyle } from '../../src/lib/doc/categories.ts';
 import { geometryAnchor } from '../../src/lib/doc/geometry.ts';
-import { applyState, createDoc } from '../../src/lib/doc/schema.ts';
+import { applyState, createDoc, readAllProgress } from '../../src/lib/doc/schema.ts';
 import { citation, citationAuthor, shortHash, SNAPSHOT_KIND, PUBLISHER } from '../../src/lib/export/citation.ts';
 import { COMPETENCIES } from '../../src/lib/export/competencies.ts';
 import { exportFileName, goalsSupportedBy, mapDataOf, type MapData } from '../../src/lib/export/map-data.ts';
+import { keptProgress } from '../../src/lib/export/snapshot.ts';
+import { VOICE_GROUPS, emptyCounts, parseVoices, type GroupCounts, type VoiceGroup, type Voices } from '../../src/lib/voices/aggregate.ts';
+import { documentVoices } from '../../src/lib/voices/document.ts';
 import { t, type MessageKey } from '../../src/lib/i18n/index.ts';
 import type { SnapshotAnnotation, SnapshotRecord } from '../persistence/doc-store.ts';
 import type { StoredSnapshotMeta } from '../snapshots.ts';
@@ -46,7 +52,13 @@ export const REPORT_LIMITS = {
 	mapDescription: 700,
 	namesPerGoal: 60,
 	goalsPerAsset: 12,
-	links: 2000
+	links: 2000,
+	/** Status changes listed per goal (the latest). */
+	timeline: 40,
+	progressNote: 600,
+	nextSteps: 1500,
+	/** Days listed in the voices' daily table (the latest with contributions). */
+	voiceDays: 120
 } as const;
 
 const COMPETENCY_LABELS = new Map<string, string>(COMPETENCIES.map(({ id }) => [id, t(`snapshot.competency.${id}` as MessageKey)]));
@@ -155,13 +167,16 @@ interface Context {
 	record: SnapshotRecord;
 	meta: StoredSnapshotMeta;
 	data: MapData;
+	/** Each kept goal's status changes, oldest first. */
+	progress: Map<string, GoalProgress[]>;
+	voices: Voices;
 	title: string;
 	place: string;
 	citation: { apa: string; plain: string };
 }
 
 /** Where the cover keeps room for the contents; the sections are fixed, so their number is known. */
-const SECTIONS = 6;
+const SECTIONS = 7;
 const CONTENTS_HEIGHT = 26 + SECTIONS * 14;
 
 function cover(w: Writer, c: Context): { x: number; y: number; width: number; height: number } {
@@ -287,7 +302,45 @@ function goalsSection(w: Writer, c: Context): void {
 			doc.font('bold').fontSize(8.5).fillColor(INK).text(`${heading}: `, LEFT, doc.y, { width: WIDTH, continued: true, lineGap: 1.5 });
 			doc.font('regular').fillColor(INK).text(namesList(supporters.map(assetName), REPORT_LIMITS.namesPerGoal), { lineGap: 1.5 });
 		}
+		const nextSteps = printable(goal.nextSteps).trim();
+		if (nextSteps) {
+			w.gap(4);
+			w.text(t('pdf.nextSteps'), { font: 'bold', size: 8.5, gap: 1 });
+			w.text(shorten(nextSteps, REPORT_LIMITS.nextSteps).text, { size: 9, lineGap: 1.5 });
+		}
+		timeline(w, c, c.progress.get(goal.id) ?? []);
 		w.gap(12);
+	}
+}
+
+/** Who changed a goal's status: their name only when the map opted in (meta.progressNames), else their affiliation. */
+function changedBy(c: Context, entry: GoalProgress): string {
+	const affiliation = entry.by ? t(`affiliation.${entry.by.affiliation}` as MessageKey) : null;
+	const name = c.meta.progressNames?.[entry.id];
+	const named = typeof name === 'string' ? oneLine(name) : '';
+	if (named) return affiliation ? t('pdf.timelineBy', { name: named, affiliation }) : named;
+	return affiliation ?? t('pdf.timelineSomeone');
+}
+
+/** A goal's status changes, oldest first: date, from → to, who, and the note under it. */
+function timeline(w: Writer, c: Context, entries: GoalProgress[]): void {
+	if (entries.length === 0) return;
+	const { doc } = w;
+	w.gap(4);
+	w.ensure(30);
+	w.text(t('pdf.timeline'), { font: 'bold', size: 8.5, gap: 2 });
+	const shown = entries.slice(-REPORT_LIMITS.timeline);
+	if (entries.length > shown.length) w.text(t('pdf.timelineEarlier', { count: count(entries.length - shown.length) }), { size: 8, color: MUTED, indent: 10, gap: 1 });
+	const status = (value: GoalProgress['to']) => t(`goals.status.${value}` as MessageKey);
+	for (const entry of shown) {
+		w.ensure(14);
+		const change = entry.from === null ? t('pdf.timelineStart', { to: status(entry.to) }) : t('pdf.timelineChange', { from: status(entry.from), to: status(entry.to) });
+		doc.font('regular').fontSize(8.5).fillColor(MUTED).text(`${day(entry.at)}   `, LEFT + 10, doc.y, { width: WIDTH - 10, continued: true, lineGap: 1 });
+		doc.font('bold').fillColor(INK).text(change, { continued: true });
+		doc.font('regular').fillColor(MUTED).text(`   ${changedBy(c, entry)}`, { lineGap: 1 });
+		const note = printable(entry.note).trim();
+		if (note) w.text(shorten(note, REPORT_LIMITS.progressNote).text, { size: 8.5, indent: 22, lineGap: 1, gap: 1 });
+		w.gap(1.5);
 	}
 }
 
@@ -370,6 +423,124 @@ function contributorsSection(w: Writer, c: Context): void {
 	doc.y = y + 16;
 }
 
+interface Column {
+	label: string;
+	width: number;
+	align: 'left' | 'right';
+}
+
+/** A table: a bold header row, rows with rules between them, the header again on a new page; `bold` rows (a total) in bold. */
+function table(w: Writer, caption: string, columns: Column[], rows: Array<{ cells: string[]; bold?: boolean }>): void {
+	const { doc } = w;
+	const rowHeight = 14;
+	const header = () => {
+		const y = doc.y;
+		let x = LEFT;
+		doc.font('bold').fontSize(7.5).fillColor(MUTED);
+		for (const column of columns) {
+			doc.text(fitted(doc, column.label.toUpperCase(), column.width - 4), x + 2, y, { width: column.width - 4, align: column.align, lineBreak: false });
+			x += column.width;
+		}
+		doc.y = y + 11;
+		doc.moveTo(LEFT, doc.y).lineTo(LEFT + columns.reduce((sum, col) => sum + col.width, 0), doc.y).lineWidth(0.6).strokeColor(INK).stroke();
+		doc.y += 3;
+	};
+	w.ensure(16 + 12 + rowHeight * Math.min(rows.length, 3));
+	w.text(caption, { font: 'bold', size: 9.5, gap: 3 });
+	header();
+	const tableWidth = columns.reduce((sum, col) => sum + col.width, 0);
+	for (const row of rows) {
+		if (doc.y + rowHeight > BOTTOM) {
+			w.newPage();
+			header();
+		}
+		const y = doc.y;
+		let x = LEFT;
+		doc.font(row.bold ? 'bold' : 'regular').fontSize(9).fillColor(INK);
+		row.cells.forEach((cell, i) => {
+			const column = columns[i];
+			doc.text(fitted(doc, cell, column.width - 4), x + 2, y + 1, { width: column.width - 4, align: column.align, lineBreak: false });
+			x += column.width;
+		});
+		doc.y = y + rowHeight;
+		doc.moveTo(LEFT, doc.y - 1.5).lineTo(LEFT + tableWidth, doc.y - 1.5).lineWidth(0.4).strokeColor(RULE).stroke();
+	}
+	doc.x = LEFT;
+	w.gap(10);
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+
+function voicesSection(w: Writer, c: Context): void {
+	const v = c.voices;
+	w.section(t('pdf.voices'), t(v.source === 'journal' ? 'pdf.voicesIntro.journal' : 'pdf.voicesIntro.document'), { room: 110 });
+	if (v.anonymousAnswers > 0) w.text(v.anonymousAnswers === 1 ? t('pdf.voicesAnonymousOne') : t('pdf.voicesAnonymous', { count: count(v.anonymousAnswers) }), { size: 8.5, color: MUTED, gap: 4 });
+	if (v.truncated) w.text(t('pdf.voicesTruncated', { count: count(v.total) }), { size: 8.5, color: MUTED, gap: 4 });
+	if (v.total === 0) {
+		w.text(t('pdf.voicesNone'), { color: MUTED });
+		return;
+	}
+	w.gap(4);
+	// Community and campus always; "other" and "not recorded" when there are any, as columns and rows.
+	const groups = VOICE_GROUPS.filter((group) => group === 'community' || group === 'campus' || v.groups[group].count > 0);
+	const groupLabel = (group: VoiceGroup) => t(`voices.group.${group}` as MessageKey);
+	const number = (label: string, width = 66): Column => ({ label, width, align: 'right' });
+
+	table(w, t('voices.byGroup'), [{ label: t('voices.col.group'), width: 270, align: 'left' }, number(t('voices.col.count'), 96), number(t('voices.col.share'))], [
+		...groups.map((group) => ({ cells: [`${groupLabel(group)} (${t(`voices.groupHint.${group}` as MessageKey)})`, count(v.groups[group].count), percent(v.groups[group].share)] })),
+		{ cells: [t('voices.col.total'), count(v.total), percent(1)], bold: true }
+	]);
+
+	if (v.dominance) {
+		const { group, share } = v.dominance;
+		w.ensure(70);
+		const top = w.doc.y;
+		w.text(t(`voices.dominant.${group}`, { percent: Math.round(share * 100) }), { font: 'bold', size: 9.5, indent: 10, gap: 2 });
+		w.text(t(`voices.dominantHint.${group}`), { size: 9, indent: 10, gap: 4, lineGap: 1.5 });
+		w.text(t('voices.questionHeading'), { font: 'bold', size: 8, color: ACCENT, indent: 10, gap: 2 });
+		w.text(t(`voices.question.${group}.1`), { font: 'italic', size: 9.5, indent: 10, lineGap: 1.5 });
+		w.doc.moveTo(LEFT + 1, top).lineTo(LEFT + 1, w.doc.y).lineWidth(2).strokeColor(ACCENT).stroke();
+		w.gap(12);
+	}
+
+	const affiliations = [...AFFILIATIONS, 'unknown' as const].filter((a) => a !== 'unknown' || v.affiliations.unknown.count > 0);
+	table(w, t('voices.byAffiliation'), [{ label: t('voices.col.affiliation'), width: 160, align: 'left' }, { label: t('voices.col.group'), width: 110, align: 'left' }, number(t('voices.col.count'), 96), number(t('voices.col.share'))], [
+		...affiliations.map((a) => {
+			const group: VoiceGroup = a === 'unknown' ? 'unknown' : (affiliationGroup(a) ?? 'other');
+			return { cells: [a === 'unknown' ? groupLabel('unknown') : t(`affiliation.${a}` as MessageKey), groupLabel(group), count(v.affiliations[a].count), percent(v.affiliations[a].share)] };
+		}),
+		{ cells: [t('voices.col.total'), '', count(v.total), percent(1)], bold: true }
+	]);
+
+	const groupColumns = [...groups.map((group) => number(groupLabel(group))), number(t('voices.col.total'))];
+	const groupCells = (counts: GroupCounts) => [...groups.map((group) => count(counts[group])), count(counts.total)];
+
+	table(w, t('voices.byCollection'), [{ label: t('voices.col.kind'), width: 130, align: 'left' }, ...groupColumns], [
+		...(['assets', 'goals', 'links', 'responses'] as const).map((collection) => ({ cells: [t(`voices.collection.${collection}`), ...groupCells(v.collections[collection])] }))
+	]);
+
+	const days = v.days.filter((d) => d.total > 0);
+	const listed = days.slice(-REPORT_LIMITS.voiceDays);
+	table(w, t('voices.perDay'), [{ label: t('voices.col.day'), width: 130, align: 'left' }, ...groupColumns], [
+		...listed.map((d) => ({ cells: [day(Date.parse(`${d.day}T00:00:00Z`)), ...groupCells(d)] })),
+		{ cells: [t('voices.col.total'), ...groupCells(v.days.reduce(addCounts, emptyCounts()))], bold: true }
+	]);
+	const notes = [t('pdf.voicesDaysNote')];
+	if (days.length > listed.length) notes.push(t('pdf.voicesMoreDays', { count: count(days.length - listed.length) }));
+	if (v.outside.total > 0) notes.push(t('pdf.voicesOutside', { count: count(v.outside.total) }));
+	w.doc.y -= 6;
+	w.text(notes.join(' '), { size: 8, color: MUTED, gap: 10 });
+
+	table(w, t('voices.byCategory'), [{ label: t('voices.col.category'), width: 130, align: 'left' }, ...groupColumns], [
+		...v.categories.filter((row) => row.category !== 'unknown' || row.total > 0).map((row) => ({ cells: [categoryLabel(row.category === 'unknown' ? null : row.category), ...groupCells(row)] })),
+		{ cells: [t('voices.col.total'), ...groupCells(v.collections.assets)], bold: true }
+	]);
+}
+
+function addCounts(sum: GroupCounts, counts: GroupCounts): GroupCounts {
+	return { community: sum.community + counts.community, campus: sum.campus + counts.campus, other: sum.other + counts.other, unknown: sum.unknown + counts.unknown, total: sum.total + counts.total };
+}
+
 function assetsSection(w: Writer, c: Context): void {
 	const { doc } = w;
 	const { assets } = c.data;
@@ -449,12 +620,20 @@ export async function snapshotReport(record: SnapshotRecord): Promise<Uint8Array
 	const source = createDoc();
 	applyState(source, record.state);
 	const data = mapDataOf(source);
-	source.destroy();
 	const meta = record.meta as StoredSnapshotMeta;
+	const progress = new Map<string, GoalProgress[]>();
+	for (const entry of keptProgress(data, readAllProgress(source))) {
+		const list = progress.get(entry.goal);
+		if (list) list.push(entry);
+		else progress.set(entry.goal, [entry]);
+	}
+	// Frozen with the snapshot; a snapshot from before they were counts its own document.
+	const voices = parseVoices(meta.voices) ?? documentVoices(source);
+	source.destroy();
 	const title = oneLine(meta.title) || t('snapshot.untitled');
 	const place = oneLine(meta.place);
 	const cited = citation({ title: meta.title, place: meta.place, takenAt: record.takenAt, url: meta.url, sha256: record.sha256, contributors: meta.counts.contributors });
-	const c: Context = { record, meta, data, title, place, citation: cited };
+	const c: Context = { record, meta, data, progress, voices, title, place, citation: cited };
 	const lastChange = record.annotations.reduce((latest, a) => Math.max(latest, a.at), record.takenAt);
 
 	const doc = new PDFDocument({
@@ -490,6 +669,7 @@ export async function snapshotReport(record: SnapshotRecord): Promise<Uint8Array
 	annotationsSection(w, c);
 	linksSection(w, c);
 	contributorsSection(w, c);
+	voicesSection(w, c);
 	assetsSection(w, c);
 	contents(w, contentsBox);
 	footers(doc, c);

@@ -72,6 +72,23 @@ export interface LogHead {
 	seq: number;
 	/** Bytes of the map's update rows (what its size cap counts since the last compaction). */
 	bytes: number;
+	/**
+	 * Each role's key generation (the map's record; all 0 for a map without one), read with
+	 * the head: an instance that missed a replaced key's message learns it from the poll.
+	 */
+	generations: Generations;
+}
+
+/**
+ * A compaction gave way to another instance's (several unloading one map at once): the rows
+ * changed while it merged them, or the map's lock stayed taken past the wait, or the
+ * database picked it as a conflict's loser. Nothing is lost: the log is complete as it is.
+ */
+export class CompactionConflict extends Error {
+	constructor(message: string, options?: { cause?: unknown }) {
+		super(message, options);
+		this.name = 'CompactionConflict';
+	}
 }
 
 export class MapExistsError extends Error {
@@ -180,7 +197,7 @@ export interface DocStore {
 	 * Several instances on one database catch up with this (server/cluster/).
 	 */
 	loadUpdatesSince(mapId: string, afterSeq: number): Promise<StoredUpdate[]>;
-	/** Each named map's highest seq and update bytes (maps without rows: seq 0, bytes 0). */
+	/** Each named map's highest seq, update bytes and key generations (maps without rows: seq 0, bytes 0). */
 	logHeads(mapIds: string[]): Promise<Map<string, LogHead>>;
 	/** Atomically replaces all rows with seq <= upToSeq by one row (seq = upToSeq) holding state. */
 	compact(mapId: string, upToSeq: number, state: Uint8Array): Promise<void>;

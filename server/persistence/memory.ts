@@ -151,7 +151,8 @@ export function createMemoryStore(options: { maxJournalBytesPerMap?: number } = 
 			return new Map(
 				mapIds.map((mapId) => {
 					const log = logs.get(mapId) ?? [];
-					return [mapId, { seq: log.at(-1)?.seq ?? 0, bytes: log.reduce((sum, row) => sum + row.data.byteLength, 0) }];
+					const generations = { facilitator: 0, editor: 0, viewer: 0, ...maps.get(mapId)?.keyGenerations };
+					return [mapId, { seq: log.at(-1)?.seq ?? 0, bytes: log.reduce((sum, row) => sum + row.data.byteLength, 0), generations }];
 				})
 			);
 		},

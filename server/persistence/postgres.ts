@@ -30,6 +30,7 @@ import type { ClientOwner } from '../room/client-ids.ts';
 import type { JournalCollection, JournalKind } from '../room/journal.ts';
 import {
 	AnnotationLimitError,
+	CompactionConflict,
 	JoinCodeTakenError,
 	MAX_ANNOTATIONS_PER_SNAPSHOT,
 	MAX_JOURNAL_BYTES_PER_MAP,
@@ -40,6 +41,7 @@ import {
 	snapshotBytes,
 	type AppendExtras,
 	type DocStore,
+	type LogHead,
 	type MapRecord,
 	type SnapshotAnnotation,
 	type SnapshotRecord,
@@ -300,11 +302,13 @@ SELECT seq, data FROM doc_updates
 WHERE map_id = $1 AND (seq > $2 OR $2 < COALESCE((SELECT compacted_to FROM map_stats WHERE map_id = $1), 0))
 ORDER BY seq`;
 
+/** Each map's head and key generations, in one statement (the cluster poll, room/registry.ts). */
 const LOG_HEADS_SQL = `
 SELECT m AS map_id,
 	(SELECT MAX(seq) FROM doc_updates d WHERE d.map_id = m) AS seq,
-	(SELECT update_bytes FROM map_stats s WHERE s.map_id = m)::float8 AS bytes
-FROM unnest($1::text[]) AS m`;
+	(SELECT update_bytes FROM map_stats s WHERE s.map_id = m)::float8 AS bytes,
+	k.facilitator_generation, k.editor_generation, k.viewer_generation
+FROM unnest($1::text[]) AS m LEFT JOIN maps k ON k.id = m`;
 
 const TOTAL_SQL = 'SELECT COALESCE(SUM(update_bytes + journal_bytes + snapshot_bytes), 0)::float8 AS n FROM map_stats';
 
@@ -842,14 +846,27 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 		},
 		async logHeads(mapIds) {
 			open();
-			const heads = new Map(mapIds.map((mapId) => [mapId, { seq: 0, bytes: 0 }]));
+			const heads = new Map<string, LogHead>(mapIds.map((mapId) => [mapId, { seq: 0, bytes: 0, generations: { facilitator: 0, editor: 0, viewer: 0 } }]));
 			if (mapIds.length === 0) return heads;
-			const { rows } = await pool.query<{ map_id: string; seq: number | null; bytes: number | null }>({
-				name: 'atlas-log-heads',
+			const { rows } = await pool.query<{
+				map_id: string;
+				seq: number | null;
+				bytes: number | null;
+				facilitator_generation: number | null;
+				editor_generation: number | null;
+				viewer_generation: number | null;
+			}>({
+				name: 'atlas-log-heads-keys',
 				text: LOG_HEADS_SQL,
 				values: [mapIds]
 			});
-			for (const row of rows) heads.set(row.map_id, { seq: row.seq ?? 0, bytes: row.bytes ?? 0 });
+			for (const row of rows) {
+				heads.set(row.map_id, {
+					seq: row.seq ?? 0,
+					bytes: row.bytes ?? 0,
+					generations: { facilitator: row.facilitator_generation ?? 0, editor: row.editor_generation ?? 0, viewer: row.viewer_generation ?? 0 }
+				});
+			}
 			return heads;
 		},
 		async compactStored(mapId, upToSeq) {
@@ -869,7 +886,9 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 				await lockMaps(client, [mapId]);
 				const now = await client.query<{ compactions: number }>('SELECT compactions FROM map_stats WHERE map_id = $1', [mapId]);
 				// Another compaction (another instance's) swapped these rows since they were read.
-				if ((now.rows[0]?.compactions ?? 0) !== rows[0].compactions) throw new Error('compaction failed: rows changed while compacting');
+				if ((now.rows[0]?.compactions ?? 0) !== rows[0].compactions) {
+					throw new CompactionConflict('another instance compacted these rows while this one merged them');
+				}
 				await client.query('DELETE FROM doc_updates WHERE map_id = $1 AND seq <= $2', [mapId, upToSeq]);
 				await insertRows(
 					client,
@@ -880,6 +899,13 @@ export async function createPostgresStore(url: string, options: PostgresOptions 
 					'UPDATE map_stats SET update_bytes = update_bytes + $2, compactions = compactions + 1, compacted_to = GREATEST(compacted_to, $3) WHERE map_id = $1',
 					[mapId, bytes - readBytes, upToSeq]
 				);
+			}).catch((error: unknown) => {
+				// The map's lock held past lock_timeout (another instance swapping or appending), or
+				// a serialization failure or deadlock that retrying did not clear.
+				if (['55P03', '40001', '40P01'].includes(errorCode(error) ?? '')) {
+					throw new CompactionConflict(`the map was busy: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+				}
+				throw error;
 			});
 			totalBytes += bytes - readBytes;
 			return { bytes, rows: chunks.length };

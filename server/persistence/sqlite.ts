@@ -498,12 +498,21 @@ export function createSqliteStore(dataDir: string, options: SqliteOptions = {}):
 	const selectHead = db.prepare<[string], { seq: number | null; bytes: number }>(
 		'SELECT MAX(seq) AS seq, COALESCE(SUM(length(data)), 0) AS bytes FROM doc_updates WHERE map_id = ?'
 	);
+	const selectGenerations = db.prepare<[string], Pick<MapRow, 'facilitator_generation' | 'editor_generation' | 'viewer_generation'>>(
+		'SELECT facilitator_generation, editor_generation, viewer_generation FROM maps WHERE id = ?'
+	);
 	const readHeads = db.transaction(
 		(mapIds: string[]) =>
 			new Map(
 				mapIds.map((mapId) => {
 					const row = selectHead.get(mapId);
-					return [mapId, { seq: row?.seq ?? 0, bytes: row?.bytes ?? 0 }];
+					const keys = selectGenerations.get(mapId);
+					const generations = {
+						facilitator: keys?.facilitator_generation ?? 0,
+						editor: keys?.editor_generation ?? 0,
+						viewer: keys?.viewer_generation ?? 0
+					};
+					return [mapId, { seq: row?.seq ?? 0, bytes: row?.bytes ?? 0, generations }];
 				})
 			)
 	);

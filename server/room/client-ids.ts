@@ -15,7 +15,12 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Owner of ids written by the server itself (compaction never writes; future server writes do). */
+/**
+ * The reserved pseudo-device that owns the ids the server writes under (core.ts serverWrite:
+ * migrations, anonymous answers). Stored like any binding, so no client can ever write or
+ * show presence under them. No connection's device can be it: a token's is `d:` and a hash,
+ * a tab's `session:…`, a bare socket's `connection:…`.
+ */
 export const SERVER_DEVICE = 'server';
 
 const DEVICE_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;

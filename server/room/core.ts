@@ -8,14 +8,17 @@
  * Nothing returned here may be sent before the write it came with is durable: the runner
  * commits a batch's writes, then sends its messages.
  */
+import { uint32 } from 'lib0/random';
 import * as Y from 'yjs';
 import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
 import { CLOSE } from '../../src/lib/sync/close-codes.ts';
-import { ClientOwners, type ClientOwner } from './client-ids.ts';
-import { journalFor, type JournalRecord } from './journal.ts';
+import { ClientOwners, SERVER_DEVICE, type ClientOwner } from './client-ids.ts';
+import { journalFor, type JournalRecord, type ServerRole } from './journal.ts';
 import { PresenceGate } from './presence-gate.ts';
 import { FrameTooLarge, KEEPALIVE_FRAME, ProtocolError, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate, parseMessage, type Incoming } from './protocol.ts';
+import { transactionChanges } from './server-changes.ts';
 import { checkUpdate } from './write-gate.ts';
+import { documentFacts } from './write-rules.ts';
 
 /** Who a connection is, as the server established it (key → role; connect parameters). */
 export interface Identity {
@@ -142,6 +145,41 @@ interface Member {
 }
 
 const LOAD_ORIGIN = Symbol('load');
+/** The server's own changes (serverWrite): not judged by the gate, but stored and sent like any update. */
+export const SERVER_WRITE_ORIGIN = Symbol('server-write');
+
+/**
+ * A change the server makes itself: what it did to the room's document, in one
+ * transaction under the room document's own client id.
+ */
+export interface ServerWrite<T> {
+	/** Mutates the document (inside one transaction); throws to refuse, ideally before changing anything. */
+	apply(doc: Y.Doc): T;
+	/** Who the journal says made it (never a name: journal.ts). */
+	role: ServerRole;
+	/**
+	 * Whether the map's size cap, a full server and a tight heap refuse it (an answer sent by a
+	 * participant); a migration is not refused: it is small and the map needs it.
+	 */
+	capped: boolean;
+}
+
+export type ServerWriteOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** A server write refused before it ran: the map is full, the server's storage is full, or memory is tight. */
+export class ServerWriteRefused extends Error {
+	constructor(
+		readonly reason: 'map-full' | 'storage-full' | 'memory-tight',
+		message: string
+	) {
+		super(message);
+		this.name = 'ServerWriteRefused';
+	}
+}
+
+/** Room left for one capped server write when checking the map's cap before it runs (an answer is at most ~8 KiB). */
+const SERVER_WRITE_HEADROOM_BYTES = 16 * 1024;
+
 /** Updates another instance accepted and committed (server/cluster/): judged there. */
 const REMOTE_ORIGIN = Symbol('remote');
 
@@ -165,6 +203,8 @@ export class RoomCore<P extends Peer = Peer> {
 	private ephemeralDevices = 0;
 	/** Connections per device that has no token: its client ids are held while any is open. */
 	private readonly ephemeralMembers = new Map<string, number>();
+	/** The client id this room's own writes go under, once it has written (see serverClient). */
+	private serverClient: number | null = null;
 
 	constructor(
 		readonly mapId: string,
@@ -443,6 +483,74 @@ export class RoomCore<P extends Peer = Peer> {
 	}
 
 	/**
+	 * A change made by the server itself (a migration, an anonymous answer): applied to the
+	 * document in one transaction under the document's own client id, then stored, sent and
+	 * published exactly like an accepted client update (effects.write; the runner commits
+	 * before it sends anything). Not judged by the gate (the server's own code wrote it), but
+	 * journaled from what it changed, under `role` and with no name, affiliation or
+	 * connection. The id it writes under is bound to the server's pseudo-device
+	 * (client-ids.ts SERVER_DEVICE), stored with the update, so no client can ever write or
+	 * show presence under it. If `apply` throws, the outcome is the error; anything it had
+	 * changed before throwing is still stored and sent (the document holds it).
+	 */
+	serverWrite<T>(write: ServerWrite<T>, now: number): { effects: Effects<P>; outcome: ServerWriteOutcome<T> } {
+		// The whole document first: the write reads it, and its client id must be new to it.
+		const effects = this.finishLoading();
+		if (write.capped) {
+			const refusal = this.options.storageFull?.()
+				? new ServerWriteRefused('storage-full', 'server storage full')
+				: this.options.memoryTight?.()
+					? new ServerWriteRefused('memory-tight', 'server memory tight')
+					: this.storedBytes + SERVER_WRITE_HEADROOM_BYTES > this.options.maxDocBytes
+						? new ServerWriteRefused('map-full', `document too large (cap ${this.options.maxDocBytes} bytes)`)
+						: null;
+			if (refusal) return { effects, outcome: { ok: false, error: refusal } };
+		}
+		this.useServerClient();
+		this.delta = null;
+		let outcome: ServerWriteOutcome<T> = { ok: false, error: new Error('server write did not run') };
+		let transaction: Y.Transaction | null = null;
+		this.doc.transact((tr) => {
+			transaction = tr;
+			try {
+				outcome = { ok: true, value: write.apply(this.doc) };
+			} catch (error) {
+				outcome = { ok: false, error };
+			}
+		}, SERVER_WRITE_ORIGIN);
+		const delta = this.delta as Uint8Array | null;
+		const done = transaction as Y.Transaction | null;
+		if (delta === null || done === null) return { effects, outcome };
+		this.serverClient = this.doc.clientID;
+		this.storedBytes += delta.byteLength;
+		const owners = this.owners.claim([this.doc.clientID], SERVER_DEVICE, true);
+		const journal = journalFor(this.doc, transactionChanges(this.doc, done), { role: write.role, name: '', affiliation: null }, now);
+		effects.write = { update: delta, journal, owners };
+		// To everyone: nobody sent it.
+		effects.send.push({ data: encodeSyncUpdate(delta), update: delta });
+		return { effects, outcome };
+	}
+
+	/**
+	 * The document's client id, made fit for the server's writes: never one already in the
+	 * document (a client's, or this server's from before a restart: Yjs also changes it when
+	 * loaded content uses it, but the check here does not rely on that) unless it is the one
+	 * this room already writes under, and never one a device holds (shown in presence).
+	 */
+	private useServerClient(): void {
+		const doc = this.doc;
+		if (this.serverClient === doc.clientID) return;
+		while (doc.store.clients.has(doc.clientID) || (this.owners.owner(doc.clientID) ?? SERVER_DEVICE) !== SERVER_DEVICE) {
+			doc.clientID = uint32();
+		}
+	}
+
+	/** The client id this room's own writes went under (null before its first). */
+	get serverClientId(): number | null {
+		return this.serverClient;
+	}
+
+	/**
 	 * Decides first (write-gate.ts), applies only what is allowed. A refused update is
 	 * dropped whole (not applied, stored or sent) and its socket closed with 4409: the
 	 * sender applied it locally, so its state is ahead of ours and every later update from
@@ -453,7 +561,9 @@ export class RoomCore<P extends Peer = Peer> {
 		const verdict = checkUpdate(this.doc, update, {
 			role: peer.role,
 			locked,
-			mayWriteClient: (client) => this.owners.mayWrite(client, member.device)
+			mayWriteClient: (client) => this.owners.mayWrite(client, member.device),
+			// The rules for rounds and answers read the server's document and who owns an answer's client id.
+			facts: documentFacts(this.doc, (client) => this.owners.owner(client) === member.device)
 		});
 		const beforeStep2 = !member.sentStep2;
 		if (step2) member.sentStep2 = true;

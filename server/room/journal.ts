@@ -9,16 +9,25 @@ import * as Y from 'yjs';
 import type { Affiliation, Role } from '../../src/lib/doc/model.ts';
 import { ENTRY_ROOTS, type Change } from './write-rules.ts';
 
-export const JOURNAL_COLLECTIONS = ['assets', 'goals', 'links', 'meta'] as const;
+export const JOURNAL_COLLECTIONS = ['assets', 'goals', 'links', 'rounds', 'responses', 'progress', 'meta'] as const;
 export type JournalCollection = (typeof JOURNAL_COLLECTIONS)[number];
 export const JOURNAL_KINDS = ['create', 'update', 'delete', 'restore', 'hide', 'show'] as const;
 export type JournalKind = (typeof JOURNAL_KINDS)[number];
 
+/**
+ * Who the journal says made a change the server wrote itself: 'server' for its own changes
+ * (a migration), 'anonymous' for an anonymous answer it wrote for a participant. Either way
+ * with no name, no affiliation and nothing about a connection: an anonymous answer's record
+ * does not even say which role's key sent it.
+ */
+export type ServerRole = 'server' | 'anonymous';
+export type JournalRole = Role | ServerRole;
+
 /** One change to one entry, as the server recorded it. */
 export interface JournalRecord {
 	at: number;
-	/** 'server' for writes the server makes itself. */
-	role: Role | 'server';
+	/** A connection's role, or ServerRole for writes the server makes itself. */
+	role: JournalRole;
 	name: string;
 	affiliation: Affiliation | null;
 	collection: JournalCollection;
@@ -38,7 +47,7 @@ export const MAX_JOURNAL_VALUE_BYTES = 64 * 1024;
 const BOOKKEEPING = new Set(['updatedAt', 'updatedBy']);
 
 export interface Author {
-	role: Role | 'server';
+	role: JournalRole;
 	name: string;
 	affiliation: Affiliation | null;
 }

@@ -3,14 +3,17 @@
  * when they unload or fail; key rotation and the API reach connections through here.
  */
 import type { Role } from '../../src/lib/doc/model.ts';
+import type { Generations } from '../auth.ts';
 import { CLOSE } from '../../src/lib/sync/close-codes.ts';
 import { noCluster, type ClusterBus } from '../cluster/bus.ts';
 import type { DocStore } from '../persistence/doc-store.ts';
+import type { ServerWrite } from './core.ts';
 import {
 	DEFAULT_COMPACT_THRESHOLD,
 	DEFAULT_MAX_DOC_BYTES,
 	DEFAULT_PRESENCE_TICK_MS,
 	DEFAULT_UNLOAD_GRACE_MS,
+	RoomGone,
 	RoomRunner,
 	type Connection,
 	type Logger,
@@ -56,6 +59,8 @@ export class RoomRegistry {
 	private readonly cluster: ClusterBus;
 	private readonly pollTimer: NodeJS.Timeout | null = null;
 	private polling = false;
+	/** Maps whose keys are being read again after a revoke message (and whether another came meanwhile). */
+	private readonly rechecks = new Map<string, { again: boolean }>();
 
 	constructor(options: RegistryOptions) {
 		this.cluster = options.cluster ?? noCluster;
@@ -72,8 +77,9 @@ export class RoomRegistry {
 			cluster: this.cluster
 		};
 		if (this.cluster.enabled) {
-			// Another instance replaced a key: its sockets here close too.
-			this.cluster.onRevoke((mapId, role, generation) => this.revoke(mapId, role, generation));
+			// Another instance replaced a key: its sockets here close too, up to the generation
+			// the store holds (the message carries no authority of its own).
+			this.cluster.onRevoke((mapId) => this.remoteRevoke(mapId));
 			// Redis was away: every room catches up, and every loaded map's keys are read again.
 			this.cluster.onResync(() => {
 				for (const room of this.rooms.values()) room.resync();
@@ -91,7 +97,14 @@ export class RoomRegistry {
 		const rooms = [...this.rooms.values()].filter((room) => room.isUsable);
 		try {
 			const heads = await this.options.store.logHeads(rooms.map((room) => room.mapId));
-			for (const room of rooms) room.clusterTick(heads.get(room.mapId) ?? null);
+			for (const room of rooms) {
+				const head = heads.get(room.mapId) ?? null;
+				// The same read brings the map's key generations: a replaced key whose message
+				// never came (Redis away, or an instance on another bus) closes its sockets here
+				// within one poll.
+				if (head) this.revokeUpTo(room.mapId, head.generations);
+				room.clusterTick(head);
+			}
 		} catch (error) {
 			// The rooms still expire presence; the next poll tries again.
 			for (const room of rooms) room.clusterTick(null);
@@ -103,14 +116,47 @@ export class RoomRegistry {
 
 	/** Reads the key generations of every loaded map and closes sockets on replaced keys. */
 	private async recheckKeys(): Promise<void> {
-		for (const mapId of [...this.rooms.keys()]) {
-			try {
-				const record = await this.options.store.getMap(mapId);
-				if (!record) continue;
-				for (const role of ['facilitator', 'editor', 'viewer'] as const) this.revoke(mapId, role, record.keyGenerations[role]);
-			} catch (error) {
-				this.options.logger.warn(`map ${mapId}: reading its keys again failed: ${error instanceof Error ? error.message : String(error)}`);
-			}
+		for (const mapId of [...this.rooms.keys()]) await this.recheckMap(mapId);
+	}
+
+	/**
+	 * Another instance says a key of this map was replaced. The message only says where to
+	 * look: the generations come from the store, so a message nobody should have sent (a
+	 * huge generation) closes nothing that is still valid. Reads for one map do not pile up:
+	 * messages that come while one is in flight cost one more read after it.
+	 */
+	private remoteRevoke(mapId: string): void {
+		const state = this.rechecks.get(mapId);
+		if (state) {
+			state.again = true;
+			return;
+		}
+		const run = (entry: { again: boolean }): void => {
+			void this.recheckMap(mapId).finally(() => {
+				if (!entry.again) return void this.rechecks.delete(mapId);
+				entry.again = false;
+				run(entry);
+			});
+		};
+		const entry = { again: false };
+		this.rechecks.set(mapId, entry);
+		run(entry);
+	}
+
+	private async recheckMap(mapId: string): Promise<void> {
+		try {
+			const record = await this.options.store.getMap(mapId);
+			if (record) this.revokeUpTo(mapId, record.keyGenerations);
+		} catch (error) {
+			this.options.logger.warn(`map ${mapId}: reading its keys again failed: ${error instanceof Error ? error.message : String(error)}`);
+		}
+	}
+
+	/** Closes the sockets of every role whose key the store has since replaced. */
+	private revokeUpTo(mapId: string, generations: Generations): void {
+		const latest = this.generations.get(mapId);
+		for (const role of ['facilitator', 'editor', 'viewer'] as const) {
+			if (generations[role] > (latest?.[role] ?? 0)) this.revoke(mapId, role, generations[role]);
 		}
 	}
 
@@ -139,6 +185,12 @@ export class RoomRegistry {
 	 * keep working instead of the process running out of heap.
 	 */
 	join(mapId: string, conn: KeyedConnection): RoomRunner {
+		const room = this.open(mapId);
+		room.join(conn);
+		return room;
+	}
+
+	private open(mapId: string): RoomRunner {
 		let room = this.rooms.get(mapId);
 		if (!room || !room.isUsable) {
 			if (this.options.memoryTight?.()) {
@@ -150,8 +202,25 @@ export class RoomRegistry {
 			});
 			this.rooms.set(mapId, room);
 		}
-		room.join(conn);
 		return room;
+	}
+
+	/**
+	 * A change the server makes itself to a map (room/core.ts serverWrite), loading the map
+	 * if it is not open (it unloads after the grace period if nobody joins). Resolves once
+	 * the change is durable and sent. A room that unloads just as the write is queued is
+	 * opened again once.
+	 */
+	async serverWrite<T>(mapId: string, write: ServerWrite<T>): Promise<T> {
+		for (let attempt = 0; ; attempt++) {
+			const room = this.open(mapId);
+			try {
+				return await room.serverWrite(write);
+			} catch (error) {
+				// Unloaded before the write ran: nothing was written, so a fresh room takes it.
+				if (!(error instanceof RoomGone) || error.ran || attempt > 0) throw error;
+			}
+		}
 	}
 
 	/**

@@ -13,11 +13,13 @@
 import * as Y from 'yjs';
 import { noCluster, type ClusterBus, type MapListener, type RemoteUpdate } from '../cluster/bus.ts';
 import { RoomLink, type Ready } from '../cluster/room-link.ts';
-import type { DocStore, LogHead } from '../persistence/doc-store.ts';
+import { CompactionConflict, type DocStore, type LogHead } from '../persistence/doc-store.ts';
 import type { ClientOwner } from './client-ids.ts';
 import { REMOTE_PRESENCE_TIMEOUT_MS } from './presence-gate.ts';
+import { SCHEMA_VERSION } from '../../src/lib/doc/model.ts';
+import { migrateDoc, schemaVersionOf } from '../../src/lib/doc/migrations.ts';
 import { CLOSE } from '../../src/lib/sync/close-codes.ts';
-import { RoomCore, type Effects, type Peer, type WriteBatch } from './core.ts';
+import { RoomCore, type Effects, type Peer, type ServerWrite, type ServerWriteOutcome, type WriteBatch } from './core.ts';
 import { encodeSyncUpdate } from './protocol.ts';
 import { DurableLog } from './durable-log.ts';
 
@@ -105,6 +107,8 @@ type Task =
 	| { kind: 'finish-loading' }
 	| { kind: 'unload' }
 	| { kind: 'shutdown'; done: () => void }
+	/** A change the server makes itself; `settle` is told once it is durable and sent (or failed). */
+	| { kind: 'server-write'; write: ServerWrite<unknown>; settle: (outcome: ServerWriteOutcome<unknown>) => void }
 	// From the other instances (server/cluster/):
 	| { kind: 'remote-update'; message: RemoteUpdate }
 	| { kind: 'remote-owners'; owners: ClientOwner[] }
@@ -148,6 +152,21 @@ function describe(error: unknown): string {
 	return error instanceof Error ? error.message : String(error);
 }
 
+/** The room was unloaded or failed before (or while) a server write could be made durable. */
+export class RoomGone extends Error {
+	constructor(
+		/**
+		 * Whether the write had been taken from the queue (it may have run, and storing its
+		 * batch failed), rather than the room closing before it was reached. Only the latter is
+		 * tried again in a fresh room.
+		 */
+		readonly ran = false
+	) {
+		super(ran ? 'storing the write failed' : 'the room closed before the write ran');
+		this.name = 'RoomGone';
+	}
+}
+
 export class RoomRunner {
 	private core: RoomCore<Connection> | null = null;
 	private readonly log: DurableLog;
@@ -172,6 +191,10 @@ export class RoomRunner {
 	/** This room's place in the map's log, with other instances appending (null alone). */
 	private readonly link: RoomLink | null;
 	private readonly listener: MapListener | null;
+	/** Whether the loaded document's schema version has been looked at (migrated once per load if old). */
+	private migrationChecked = false;
+	/** Server writes of the batch being run and committed, told RoomGone if the room fails first. */
+	private readonly unsettled = new Set<Extract<Task, { kind: 'server-write' }>>();
 
 	constructor(
 		readonly mapId: string,
@@ -236,6 +259,29 @@ export class RoomRunner {
 		for (const conn of this.connections) if (which(conn)) conn.close(code, reason);
 	}
 
+	/**
+	 * A change the server makes itself (server writes, core.ts serverWrite), queued like any
+	 * message: applied in its turn, committed with its journal entries and bindings, and only
+	 * then sent to every client and published to the other instances. Resolves once that is
+	 * done, with what `apply` returned; rejects with what `apply` threw, a ServerWriteRefused,
+	 * or RoomGone if the room closed first. A room with nobody in it unloads after the grace
+	 * period as usual.
+	 */
+	serverWrite<T>(write: ServerWrite<T>): Promise<T> {
+		if (this.state === 'gone') return Promise.reject(new RoomGone());
+		if (this.unloadTimer) {
+			clearTimeout(this.unloadTimer);
+			this.unloadTimer = null;
+		}
+		return new Promise<T>((resolve, reject) => {
+			this.enqueue({
+				kind: 'server-write',
+				write: write as ServerWrite<unknown>,
+				settle: (outcome) => (outcome.ok ? resolve(outcome.value as T) : reject(outcome.error))
+			});
+		});
+	}
+
 	/** Finishes queued work, compacts and closes every socket with a "server restart" code. */
 	shutdown(): Promise<void> {
 		if (this.state === 'gone') return Promise.resolve();
@@ -264,6 +310,7 @@ export class RoomRunner {
 	private enqueue(task: Task): void {
 		if (this.state === 'gone') {
 			if (task.kind === 'shutdown') task.done();
+			if (task.kind === 'server-write') task.settle({ ok: false, error: new RoomGone() });
 			return;
 		}
 		this.tasks.push(task);
@@ -292,16 +339,27 @@ export class RoomRunner {
 		if (!(await this.ready) || this.state !== 'open') return;
 		const core = this.core!;
 		const batch = this.tasks.splice(0, MAX_BATCH);
+		// Out of the queue, a server write is dispose()'s to tell until it is settled or queued again.
+		for (const task of batch) if (task.kind === 'server-write') this.unsettled.add(task);
 		// With other instances appending: whatever they committed that this room is known to
 		// lack comes first, and a joining client finds every update committed before it came
-		// (its own copy of one would otherwise be judged as its write).
-		if (this.link && (this.link.wanted || batch.some((task) => task.kind === 'join'))) {
-			if (!(await this.catchUp(core, batch.some((task) => task.kind === 'join')))) return;
+		// (its own copy of one would otherwise be judged as its write). A server write (an
+		// anonymous answer) reads the document too: it is judged against every update
+		// committed before it, so a round closed on another instance is closed here.
+		const barrier = batch.some((task) => task.kind === 'join' || task.kind === 'server-write');
+		if (this.link && (this.link.wanted || barrier)) {
+			if (!(await this.catchUp(core, barrier))) {
+				// The room failed or closed meanwhile (dispose() told this batch's server writes).
+				for (const task of batch) if (task.kind === 'shutdown') task.done();
+				return;
+			}
 		}
 		const effects: Effects<Connection> = { send: [], close: [], write: null, log: [] };
 		const writes: WriteBatch[] = [];
 		/** Who made each write and how big it was, to charge them for the commit. */
 		const writers: Array<{ conn: Connection; bytes: number }> = [];
+		/** Server writes of this batch, told their outcome once it is committed and sent. */
+		const settled: Array<() => void> = [];
 		let writeBytes = 0;
 		let final: Task | null = null;
 		let index = 0;
@@ -311,7 +369,7 @@ export class RoomRunner {
 			const task = batch[index++];
 			const done = this.options.onTiming && task.kind === 'message' ? timed(this.options.onTiming, 'message') : null;
 			const started = performance.now();
-			const step = this.runTask(core, task);
+			const step = task.kind === 'server-write' ? this.runServerWrite(core, task, settled) : this.runTask(core, task);
 			if (task.kind === 'message') task.conn.charge?.(performance.now() - started);
 			done?.();
 			if (step) {
@@ -331,7 +389,9 @@ export class RoomRunner {
 				break;
 			}
 		}
-		this.tasks.unshift(...batch.slice(index));
+		const rest = batch.slice(index);
+		for (const task of rest) if (task.kind === 'server-write') this.unsettled.delete(task);
+		this.tasks.unshift(...rest);
 		for (const line of effects.log) this.logLine(line.level, line.message);
 
 		const done = this.options.onTiming ? timed(this.options.onTiming, 'commit') : null;
@@ -341,21 +401,61 @@ export class RoomRunner {
 		// its own bytes at that rate: the commit's wall time would also count every other
 		// map's rows in the same group commit, and whatever ran while it was awaited.
 		for (const { conn, bytes } of writers) conn.charge?.(bytes * COMMIT_MS_PER_BYTE);
+		// A failed commit disposed the room, which told this batch's server writes (RoomGone).
 		if (committed === false) return;
 		this.send(coalesceUpdates(effects.send, committed.update));
+		for (const settle of settled) settle();
 		// Other instances' updates that waited for this seq follow it.
 		if (this.link && committed.seq !== null) this.applyReady(core, this.link.own(committed.seq));
 		this.compactInBackground();
+		// A room loaded for a server write alone (nobody connected) unloads after the grace period.
+		if (settled.length > 0 && this.connections.size === 0) this.scheduleUnload();
 
 		// The stored rows are applied a slice at a time, each its own turn of the event loop,
 		// so loading a big map never holds everyone else (and whoever opens it meanwhile is
 		// sent the rows as they are).
 		if (core.loading) this.enqueue({ kind: 'finish-loading' });
+		else if (final === null) this.migrateOnce(core);
 		if (final?.kind === 'shutdown') return this.close(final.done);
 		if (final?.kind === 'unload' && (await this.unloadIfIdle())) return;
 		this.schedulePresence();
 		this.running = false;
 		if (this.tasks.length > 0 && this.state === 'open') this.schedule();
+	}
+
+	/**
+	 * Runs a server write; its outcome is kept for after the commit (`settled`). If it fails
+	 * before then, dispose() tells it (RoomGone): what it wrote was not stored.
+	 */
+	private runServerWrite(core: RoomCore<Connection>, task: Extract<Task, { kind: 'server-write' }>, settled: Array<() => void>): Effects<Connection> {
+		const { effects, outcome } = core.serverWrite(task.write, this.now());
+		settled.push(() => {
+			this.unsettled.delete(task);
+			task.settle(outcome);
+		});
+		return effects;
+	}
+
+	/**
+	 * Once the stored document is fully applied: a document made by an earlier version
+	 * (meta.schemaVersion below SCHEMA_VERSION) is migrated (src/lib/doc/migrations.ts), once
+	 * per load, as a server write like any other, so it is stored with its journal entries
+	 * before anyone is sent it. Clients who joined meanwhile got the old state first and get
+	 * the migration as an update.
+	 */
+	private migrateOnce(core: RoomCore<Connection>): void {
+		if (this.migrationChecked) return;
+		this.migrationChecked = true;
+		const version = schemaVersionOf(core.doc);
+		if (version < 1 || version >= SCHEMA_VERSION) return;
+		this.tasks.unshift({
+			kind: 'server-write',
+			write: { apply: (doc) => migrateDoc(doc, this.now()), role: 'server', capped: false },
+			settle: (outcome) => {
+				if (outcome.ok) this.options.logger.warn(`map ${this.mapId}: migrated from schema version ${version} to ${SCHEMA_VERSION}`);
+				else this.options.logger.error(`map ${this.mapId}: migration from schema version ${version} failed: ${describe(outcome.error)}`);
+			}
+		});
 	}
 
 	private runTask(core: RoomCore<Connection>, task: Task): Effects<Connection> | null {
@@ -399,6 +499,7 @@ export class RoomRunner {
 			case 'catch-up':
 			case 'unload':
 			case 'shutdown':
+			case 'server-write': // runServerWrite
 				return null;
 		}
 	}
@@ -406,25 +507,38 @@ export class RoomRunner {
 	/** Applies other instances' updates (in seq order) to the document; what they change goes to everyone. */
 	private readyEffects(core: RoomCore<Connection>, ready: Ready[]): Effects<Connection> | null {
 		if (ready.length === 0) return null;
-		const effects: Effects<Connection> = { send: [], close: [], write: null, log: [] };
+		// Stored rows still being applied come first, whatever happens to what follows.
+		const effects: Effects<Connection> = core.loading ? core.finishLoading() : { send: [], close: [], write: null, log: [] };
 		// Many small updates (a catch-up) are applied in one transaction and sent as the one
 		// update it made (Y.mergeUpdates of a thousand small ones costs far more). Big rows (a
 		// compacted state's chunks) go one at a time: each is a slice that is quick to apply.
 		let group: Ready[] = [];
 		let bytes = 0;
+		let dropped = false;
 		const flush = () => {
-			if (group.length === 0) return;
-			const step = core.applyRemote(
-				group.map(({ update }) => update),
-				group.flatMap(({ owners }) => owners)
-			);
+			if (group.length === 0 || dropped) return;
+			let step: Effects<Connection>;
+			try {
+				step = core.applyRemote(
+					group.map(({ update }) => update),
+					group.flatMap(({ owners }) => owners)
+				);
+			} catch (error) {
+				// The store's own rows not applying: the room cannot go on (4503).
+				if (group[0].stored) throw error;
+				// A message from the bus: dropped, with what follows; the store has them all.
+				dropped = true;
+				this.link!.dropFrom(group[0].seq);
+				effects.log.push({ level: 'warn', message: `map ${this.mapId}: an update from another instance (seq ${group[0].seq}) did not apply, reading the store instead: ${describe(error)}` });
+				return;
+			}
 			effects.send.push(...step.send);
 			effects.log.push(...step.log);
 			group = [];
 			bytes = 0;
 		};
 		for (const item of ready) {
-			if (group.length > 0 && bytes + item.update.byteLength > MERGE_REMOTE_BYTES) flush();
+			if (group.length > 0 && (item.stored !== group[0].stored || bytes + item.update.byteLength > MERGE_REMOTE_BYTES)) flush();
 			group.push(item);
 			bytes += item.update.byteLength;
 		}
@@ -604,18 +718,22 @@ export class RoomRunner {
 			this.compactFailures++;
 			const pause = Math.min(60_000, 1000 * 2 ** (this.compactFailures - 1));
 			this.compactNotBefore = performance.now() + pause;
-			this.options.logger.error(`map ${this.mapId}: compaction failed (trying again after ${pause} ms at the earliest): ${describe(error)}`);
+			// Another instance compacting the same map at once (both unloading it) is expected.
+			if (error instanceof CompactionConflict) this.options.logger.warn(`map ${this.mapId}: compaction gave way to another's (trying again after ${pause} ms at the earliest): ${describe(error)}`);
+			else this.options.logger.error(`map ${this.mapId}: compaction failed (trying again after ${pause} ms at the earliest): ${describe(error)}`);
 		}
 	}
 
 	/** True if the room was unloaded. */
 	private async unloadIfIdle(): Promise<boolean> {
-		if (this.connections.size > 0) return false;
+		const busy = () => this.connections.size > 0 || this.tasks.some((task) => task.kind === 'server-write');
+		if (busy()) return false;
 		await this.compacting;
 		await this.compact();
-		// Someone may have joined while we compacted; then the room stays. Tasks still queued
-		// belong to sockets that already left, so dropping them loses nothing.
-		if (this.connections.size > 0) return false;
+		// Someone may have joined (or a server write come) while we compacted; then the room
+		// stays. Other tasks still queued belong to sockets that already left, so dropping them
+		// loses nothing.
+		if (busy()) return false;
 		this.dispose();
 		return true;
 	}
@@ -646,8 +764,14 @@ export class RoomRunner {
 		this.running = false;
 		if (this.presenceTimer) clearTimeout(this.presenceTimer);
 		if (this.unloadTimer) clearTimeout(this.unloadTimer);
-		for (const task of this.tasks) if (task.kind === 'shutdown') task.done();
+		for (const task of this.tasks) {
+			if (task.kind === 'shutdown') task.done();
+			if (task.kind === 'server-write') task.settle({ ok: false, error: new RoomGone() });
+		}
 		this.tasks = [];
+		// Server writes of a batch that failed (its commit, or catching up first): nothing of them was stored or sent.
+		for (const task of this.unsettled) task.settle({ ok: false, error: new RoomGone(true) });
+		this.unsettled.clear();
 		this.link?.dispose();
 		if (this.listener) this.cluster.unsubscribe(this.mapId, this.listener);
 		this.core?.doc.destroy();

@@ -22,7 +22,7 @@
  */
 import * as Y from 'yjs';
 import { UpdateMalformed, UpdateTooLarge, measureUpdate } from './update-shape.ts';
-import { quote, refusalFor, type Change, type ChangeOp, type Path, type WriteContext } from './write-rules.ts';
+import { quote, refusalForChanges, type Change, type ChangeOp, type Path, type WriteContext } from './write-rules.ts';
 
 export interface GateContext extends WriteContext {
 	/** Whether this connection may add content under a Yjs client id (client-ids.ts). */
@@ -199,10 +199,8 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, context: GateContext
 				if (!context.mayWriteClient(client)) return { kind: 'forbidden', reason: `client id ${client} belongs to another device` };
 			}
 		}
-		for (const change of effect.changes) {
-			const refusal = refusalFor(context, change);
-			if (refusal) return { kind: 'forbidden', reason: refusal };
-		}
+		const refusal = refusalForChanges(context, effect.changes);
+		if (refusal) return { kind: 'forbidden', reason: refusal };
 		return { kind: 'ok', writes: effect.writes, changes: effect.changes, clients: effect.clients };
 	} catch (error) {
 		if (error instanceof Missing) return { kind: 'missing', reason: `missing dependency: ${error.message}` };
@@ -757,14 +755,17 @@ class EffectReplay {
 		// Several types can sit at one place (a replaced entry and its replacement): content
 		// nobody sees and list changes are named once per place, not per type.
 		const named = new Set<string>();
-		const add = (op: ChangeOp, parent: Parent | null, key: string | null, typed = false) => {
+		const add = (op: ChangeOp, parent: Parent | null, key: string | null, typed = false, value?: NewItem) => {
 			const path = parent === null ? null : this.pathOf(parent);
 			if (op === 'store' || op === 'insert' || op === 'remove') {
 				const id = JSON.stringify([op, path, key]);
 				if (named.has(id)) return;
 				named.add(id);
 			}
-			changes.push(typed ? { op, parent: path, key, typed } : { op, parent: path, key });
+			if (typed) changes.push({ op, parent: path, key, typed });
+			// A plain value set at a key: what Y.Map.get will return (the content's last element).
+			else if (value) changes.push({ op, parent: path, key, value: value.struct.content.getContent()[value.struct.content.getLength() - 1] });
+			else changes.push({ op, parent: path, key });
 		};
 		const addOnce = (op: ChangeOp, parent: Parent) => add(op, parent, null);
 		if (this.newGc.size > 0) add('store', null, null);
@@ -776,7 +777,7 @@ class EffectReplay {
 				const wasVisible = before !== null && !(before.owner as Y.Item).deleted && this.visibleBefore(list.parent);
 				const last = list.last!;
 				const isVisible = last.owner instanceof NewItem ? !this.newGone(last.owner) && this.visibleAfter(list.parent) : !this.existingGone(last.owner) && this.visibleAfter(list.parent);
-				if (last.owner instanceof NewItem && isVisible) add(wasVisible ? 'replace' : 'create', list.parent, list.key, last.owner.isType);
+				if (last.owner instanceof NewItem && isVisible) add(wasVisible ? 'replace' : 'create', list.parent, list.key, last.owner.isType, last.owner);
 				else if (wasVisible && !isVisible && this.visibleAfter(list.parent)) add('delete', list.parent, list.key);
 				if (list.added.some((item) => !(item === last.owner && isVisible))) add('store', list.parent, list.key);
 			}

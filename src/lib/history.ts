@@ -8,11 +8,22 @@ import { isRecord, text } from './doc/validate.ts';
 
 export const HISTORY_KINDS = ['create', 'update', 'delete', 'restore', 'hide', 'show'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
-export type HistoryCollection = 'assets' | 'goals' | 'links' | 'meta';
+/** Schema 2 added check-in rounds, their answers and goal progress (README, "Schema version 2"). */
+export type HistoryCollection = 'assets' | 'goals' | 'links' | 'rounds' | 'responses' | 'progress' | 'meta';
+
+/**
+ * Who wrote a change: a connection's role, or 'server' for what the server wrote itself — its
+ * own changes (a migration) and answers to anonymous rounds (the API's role 'anonymous',
+ * marked `anonymous` here), which have no name, affiliation or role of whoever sent them
+ * (server/RULES.md, "Anonymous answers").
+ */
+export type HistoryRole = Role | 'server';
 
 export interface HistoryEntry {
 	at: number;
-	role: Role | 'server';
+	role: HistoryRole;
+	/** Written by the server for a participant who answered an anonymous round: nobody is named. */
+	anonymous: boolean;
 	name: string;
 	affiliation: Affiliation | null;
 	collection: HistoryCollection;
@@ -27,19 +38,22 @@ export interface HistoryPage {
 	next: string | null;
 }
 
-const COLLECTIONS: readonly string[] = ['assets', 'goals', 'links', 'meta'];
+const COLLECTIONS: readonly string[] = ['assets', 'goals', 'links', 'rounds', 'responses', 'progress', 'meta'];
 
 function parseEntry(value: unknown): HistoryEntry | null {
 	if (!isRecord(value)) return null;
 	const { at, role, affiliation, collection, entry, kind, fields } = value;
 	if (typeof at !== 'number' || typeof entry !== 'string' || !isRecord(fields)) return null;
 	if (!(HISTORY_KINDS as readonly unknown[]).includes(kind) || !COLLECTIONS.includes(collection as string)) return null;
-	if (role !== 'server' && !(ROLES as readonly unknown[]).includes(role)) return null;
+	if (role !== 'server' && role !== 'anonymous' && !(ROLES as readonly unknown[]).includes(role)) return null;
+	const anonymous = role === 'anonymous';
 	return {
 		at,
-		role: role as Role | 'server',
-		name: text(value.name, 80),
-		affiliation: (AFFILIATIONS as readonly unknown[]).includes(affiliation) ? (affiliation as Affiliation) : null,
+		role: anonymous ? 'server' : (role as HistoryRole),
+		anonymous,
+		// An anonymous record never names anyone, whatever a server sent.
+		name: anonymous ? '' : text(value.name, 80),
+		affiliation: !anonymous && (AFFILIATIONS as readonly unknown[]).includes(affiliation) ? (affiliation as Affiliation) : null,
 		collection: collection as HistoryCollection,
 		entry,
 		kind: kind as HistoryKind,

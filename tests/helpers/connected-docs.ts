@@ -5,6 +5,7 @@
  * Deterministic for a given seed and free of timers.
  */
 import * as Y from 'yjs';
+import { COLLECTIONS } from '../../src/lib/doc/schema.ts';
 
 export type Random = () => number;
 
@@ -81,6 +82,8 @@ export class TestNetwork {
 
 	/** Throws unless every replica has the same content. */
 	compare(): void {
+		// Y.Doc.toJSON lists only the root maps this replica has named; name them all first.
+		for (const peer of this.peers) for (const root of ['meta', ...COLLECTIONS]) peer.doc.getMap(root);
 		const [first, ...rest] = this.peers.map((peer) => JSON.stringify(sortKeys(peer.doc.toJSON())));
 		rest.forEach((json, i) => {
 			if (json !== first) throw new Error(`replica ${i + 2} differs from replica 1`);

@@ -18,8 +18,8 @@ export type Truth =
 	| { kind: 'crash'; error: string };
 
 interface TypeSnapshot {
-	/** key -> id of the value's last clock, and the value's own snapshot if it is a type. */
-	map: Map<string, { id: string; child: TypeSnapshot | null }>;
+	/** key -> id of the value's last clock, and the value's own snapshot if it is a type (else the value). */
+	map: Map<string, { id: string; child: TypeSnapshot | null; value?: unknown }>;
 	/** live list clocks -> snapshot of the type there, if any. */
 	list: Map<string, TypeSnapshot | null>;
 }
@@ -31,7 +31,9 @@ function snapshotType(type: Y.AbstractType<unknown>): TypeSnapshot {
 	for (const [key, item] of type._map) {
 		if (item.deleted) continue;
 		const child = item.content instanceof Y.ContentType ? snapshotType(item.content.type as Y.AbstractType<unknown>) : null;
-		map.set(key, { id: unitId(item.id.client, item.id.clock + item.length - 1), child });
+		const id = unitId(item.id.client, item.id.clock + item.length - 1);
+		// The value as Y.Map.get reads it; the rules read a new answer's round from it.
+		map.set(key, child ? { id, child } : { id, child, value: item.content.getContent()[item.length - 1] });
 	}
 	const list: TypeSnapshot['list'] = new Map();
 	for (let item = type._start; item !== null; item = item.right) {
@@ -49,14 +51,14 @@ function snapshotDoc(doc: Y.Doc): Map<string, TypeSnapshot> {
 	return roots;
 }
 
-function diffType(before: TypeSnapshot | null, after: TypeSnapshot, path: Path, add: (op: ChangeOp, parent: Path, key: string | null, typed?: boolean) => void) {
+function diffType(before: TypeSnapshot | null, after: TypeSnapshot, path: Path, add: (op: ChangeOp, parent: Path, key: string | null, typed?: boolean, value?: { value: unknown }) => void) {
 	const keys = new Set([...(before?.map.keys() ?? []), ...after.map.keys()]);
 	for (const key of keys) {
 		const was = before?.map.get(key);
 		const now = after.map.get(key);
 		if (now && (!was || was.id !== now.id)) {
 			// A Yjs type as the new value is named as such (write-rules.ts: fields hold plain values).
-			add(was ? 'replace' : 'create', path, key, now.child !== null);
+			add(was ? 'replace' : 'create', path, key, now.child !== null, now.child ? undefined : { value: now.value });
 			if (now.child) diffType(null, now.child, [...path, key], add);
 		} else if (was && !now) {
 			add('delete', path, key);
@@ -112,9 +114,9 @@ export function effectOfApplying(doc: Y.Doc, update: Uint8Array): Truth {
 	if (copy.store.pendingStructs || copy.store.pendingDs) return { kind: 'pending' };
 
 	const changes = new Map<string, Change>();
-	const add = (op: ChangeOp, parent: Path | null, key: string | null, typed = false) => {
+	const add = (op: ChangeOp, parent: Path | null, key: string | null, typed = false, value?: { value: unknown }) => {
 		const id = JSON.stringify([op, parent, key]);
-		if (!changes.has(id)) changes.set(id, typed ? { op, parent, key, typed } : { op, parent, key });
+		if (!changes.has(id)) changes.set(id, typed ? { op, parent, key, typed } : value ? { op, parent, key, value: value.value } : { op, parent, key });
 	};
 	const after = snapshotDoc(copy);
 	for (const [name, snapshot] of after) diffType(before.get(name) ?? null, snapshot, [name], add);

@@ -33,6 +33,7 @@ export function goal(id: string, fields: Partial<Goal> = {}): Goal {
 		updatedBy: null,
 		updatedAt: 0,
 		deletedAt: null,
+		nextSteps: '',
 		...fields
 	};
 }

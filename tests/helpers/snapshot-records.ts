@@ -9,11 +9,13 @@ import { addAsset } from '../../src/lib/doc/mutations.ts';
 import { addGoal } from '../../src/lib/doc/goal-mutations.ts';
 import { connectAssets, linkAssetsToGoal } from '../../src/lib/doc/link-mutations.ts';
 import { CATEGORIES, type Affiliation, type AssetGeometry, type Contributor } from '../../src/lib/doc/model.ts';
-import { createDoc, type AtlasDoc } from '../../src/lib/doc/schema.ts';
+import { createDoc, readAllProgress, type AtlasDoc } from '../../src/lib/doc/schema.ts';
 import { initMap } from '../../src/lib/doc/mutations.ts';
 import { toGeoJson } from '../../src/lib/export/geojson.ts';
 import { mapDataOf } from '../../src/lib/export/map-data.ts';
 import { publicDoc, snapshotMeta } from '../../src/lib/export/snapshot.ts';
+import type { Voices } from '../../src/lib/voices/aggregate.ts';
+import { documentVoices } from '../../src/lib/voices/document.ts';
 import type { SnapshotAnnotation, SnapshotAuthor, SnapshotRecord } from '../../server/persistence/doc-store.ts';
 import type { StoredSnapshotMeta } from '../../server/snapshots.ts';
 
@@ -27,17 +29,20 @@ export interface RecordOptions {
 	url?: string;
 	annotations?: SnapshotAnnotation[];
 	png?: Uint8Array | null;
+	/** The voices frozen with it (the server's come from its journal); by default the document's. */
+	voices?: Voices;
 }
 
 /** A snapshot of `doc` as the server would store it. */
 export function snapshotRecordOf(doc: AtlasDoc, options: RecordOptions = {}): SnapshotRecord {
 	const takenAt = options.takenAt ?? T0;
 	const data = mapDataOf(doc);
-	const frozen = publicDoc(data);
+	const progress = readAllProgress(doc);
+	const frozen = publicDoc(data, progress);
 	const state = Y.encodeStateAsUpdate(frozen);
 	frozen.destroy();
 	const geojson = new TextEncoder().encode(toGeoJson(data, { takenAt }));
-	const meta: StoredSnapshotMeta = { ...snapshotMeta(data), url: options.url ?? 'http://atlas.example.org/s/AAAAAAAAAAAAAAAAAAAAAA' };
+	const meta: StoredSnapshotMeta = { ...snapshotMeta(data, progress), url: options.url ?? 'http://atlas.example.org/s/AAAAAAAAAAAAAAAAAAAAAA', voices: options.voices ?? documentVoices(doc) };
 	const png = options.png ?? null;
 	return {
 		id: 'AAAAAAAAAAAAAAAAAAAAAA',

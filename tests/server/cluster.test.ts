@@ -10,16 +10,22 @@
  * - The lock holds on every instance, and the window in which another instance has not
  *   heard of it yet is measured (printed, never asserted).
  * - A replaced key closes the old key's sockets on every instance (time printed).
+ * - Redis is not trusted: messages forged by someone who can publish on it change nothing.
  * - Presence: people on one instance see those on the others, and see them leave.
  * - Starting a second instance without REDIS_URL on the same database, or one with it
- *   beside one without, or one with another server secret, is refused with a clear message.
+ *   beside one without, or one with another server secret or REDIS_PREFIX, is refused with
+ *   a clear message.
  *
  * Skipped with one loud line where PostgreSQL or Redis does not answer (a failure under CI=true).
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import WebSocket from 'ws';
+import { Redis } from 'ioredis';
+import { busKey, encodeMapMessage, sealBusMessage } from '../../server/cluster/bus.ts';
+import { encodePresence } from '../../server/room/protocol.ts';
 import { seededRandom } from '../helpers/connected-docs.ts';
 import { startBalancer, startCluster, type Balancer, type Cluster } from '../helpers/cluster.ts';
 import { createSchema, dropSchemas, freshSchemaName, testPostgres, urlWithSchema, withClient } from '../helpers/postgres.ts';
@@ -247,6 +253,51 @@ describe.skipIf(!postgres || !redis)('several instances through Redis', () => {
 		}
 	}, 60_000);
 
+	it('Redis is not trusted: forged messages (a write past the gate, a garbage update at the head, a revoke with a huge generation) change nothing and close nobody', async () => {
+		const map = await createMap(cluster!.instances[0].url);
+		const editor = client(1, map.id, map.keys.editor);
+		const viewer = client(2, map.id, map.keys.viewer);
+		const closes: string[] = [];
+		for (const c of [editor, viewer]) {
+			c.provider.on('connection-close', (event: { code: number; reason: string } | null) => void closes.push(`${event?.code} ${event?.reason}`));
+		}
+		await Promise.all([editor.synced, viewer.synced]);
+		const head = await withClient(cluster!.databaseUrl, async (db) => Number((await db.query<{ seq: string | null }>('SELECT MAX(seq) AS seq FROM doc_updates WHERE map_id = $1', [map.id])).rows[0].seq ?? 0));
+
+		// Anyone who can publish on Redis, without the server secret.
+		const forger = new Redis(redis!, { lazyConnect: true });
+		forger.on('error', () => {});
+		await forger.connect();
+		try {
+			const prefix = cluster!.env.REDIS_PREFIX;
+			const channel = `${prefix}map:${map.id}`;
+			const intruder = new Y.Doc();
+			intruder.getMap('assets').set('forged', new Y.Map());
+			const write = Y.encodeStateAsUpdate(intruder);
+			await forger.publish(channel, Buffer.from(encodeMapMessage({ kind: 'update', from: 'forger', message: { seq: head + 1, update: write, owners: [] } })));
+			await forger.publish(channel, Buffer.from(encodeMapMessage({ kind: 'update', from: 'forger', message: { seq: head + 1, update: new Uint8Array([1, 200, 200, 200, 200, 200, 1, 7]), owners: [] } })));
+			for (const role of ['editor', 'viewer', 'facilitator']) {
+				await forger.publish(`${prefix}revoke`, JSON.stringify({ from: 'forger', mapId: map.id, role, generation: 1e9 }));
+			}
+			// Last, from the same connection (so it arrives after them): presence sealed with the
+			// deployment's key, which the clients show once the instances have handled it.
+			const key = busKey(Buffer.from(cluster!.env.SERVER_SECRET, 'hex'));
+			const frame = encodePresence([{ clientId: 424242, clock: 1, state: { user: { name: 'marker' } } }]);
+			await forger.publish(channel, sealBusMessage(key, channel, encodeMapMessage({ kind: 'presence', from: 'marker', frame })));
+		} finally {
+			forger.disconnect();
+		}
+		await pollUntil(() => [editor, viewer].every((c) => c.provider.awareness.getStates().has(424242)), 'the marker after the forged messages to reach both instances\' clients');
+		expect(closes).toEqual([]);
+		expect(editor.provider.wsconnected && viewer.provider.wsconnected).toBe(true);
+		for (const index of [1, 2]) expect(cluster!.instances[index].output()).toMatch(/failed authentication/);
+		// The map still works across instances, and nobody has the forged entry.
+		editor.doc.getMap('assets').set('real', new Y.Map());
+		await waitForDoc(viewer.doc, (doc) => doc.getMap('assets').has('real'), 'a real write after the forgeries');
+		for (const doc of [editor.doc, viewer.doc, await storedDoc(map.id)]) expect(doc.getMap('assets').has('forged')).toBe(false);
+		expect(closes).toEqual([]);
+	}, 60_000);
+
 	it('people on one instance see those on the others, with the server-stamped name, and see them leave', async () => {
 		const map = await createMap(cluster!.instances[0].url);
 		const connect = (index: number, name: string) => {
@@ -329,6 +380,43 @@ describe.skipIf(!postgres || !redis)('instances sharing a database without Redis
 			]);
 		} finally {
 			await Promise.all(started.map((server) => server.dispose()));
+			await dropSchemas(postgres!, [schema]);
+		}
+	}, 60_000);
+
+	it('an instance on another REDIS_PREFIX than the running ones is refused; with none running, its prefix is filed instead', async () => {
+		const schema = freshSchemaName();
+		await createSchema(postgres!, schema);
+		const databaseUrl = urlWithSchema(postgres!, schema);
+		const env = { DATABASE_URL: databaseUrl, SERVER_SECRET: '9a'.repeat(32), REDIS_URL: redis! };
+		const [first, second] = [freshRedisPrefix(), freshRedisPrefix()];
+		const filed = () => withClient(databaseUrl, async (db) => (await db.query<{ value: string }>(`SELECT value FROM settings WHERE name = 'cluster-bus'`)).rows.map((row) => row.value));
+		const refusal = (prefix: string) =>
+			startTestServer({ ...env, REDIS_PREFIX: prefix }).then(
+				async (server) => {
+					await server.dispose();
+					return 'started';
+				},
+				(error: unknown) => (error instanceof Error ? error.message : String(error))
+			);
+		try {
+			const running = await startTestServer({ ...env, REDIS_PREFIX: first });
+			try {
+				// A SHA-256 of the prefix, never the URL.
+				expect(await filed()).toEqual([createHash('sha256').update(first).digest('hex')]);
+				expect(await refusal(second)).toMatch(/Refusing to start: this instance's REDIS_PREFIX differs from the one the instance already serving .* uses: it would not hear their edits/);
+			} finally {
+				await running.dispose();
+			}
+			// Nobody running: the deployment moved to another prefix.
+			const moved = await startTestServer({ ...env, REDIS_PREFIX: second });
+			try {
+				expect(moved.output()).toMatch(/REDIS_PREFIX differs from the one the instances that served .* before used; none of them is running/);
+				expect(await filed()).toEqual([createHash('sha256').update(second).digest('hex')]);
+			} finally {
+				await moved.dispose();
+			}
+		} finally {
 			await dropSchemas(postgres!, [schema]);
 		}
 	}, 60_000);

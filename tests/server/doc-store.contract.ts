@@ -216,10 +216,31 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 
 			const heads = await store.logHeads(['mapsince01', 'mapsince02', 'nothing000']);
 			const bytesOf = async (mapId: string) => (await store.loadUpdates(mapId)).reduce((sum, row) => sum + row.data.byteLength, 0);
-			expect(heads.get('mapsince01')).toEqual({ seq: seqs[3], bytes: await bytesOf('mapsince01') });
-			expect(heads.get('mapsince02')).toEqual({ seq: seqs[2], bytes: await bytesOf('mapsince02') });
-			expect(heads.get('nothing000')).toEqual({ seq: 0, bytes: 0 });
+			const none = { facilitator: 0, editor: 0, viewer: 0 };
+			expect(heads.get('mapsince01')).toEqual({ seq: seqs[3], bytes: await bytesOf('mapsince01'), generations: none });
+			expect(heads.get('mapsince02')).toEqual({ seq: seqs[2], bytes: await bytesOf('mapsince02'), generations: none });
+			expect(heads.get('nothing000')).toEqual({ seq: 0, bytes: 0, generations: none });
 			expect((await store.logHeads([])).size).toBe(0);
+			await store.close();
+		});
+
+		it('logHeads reads each map\'s key generations with its head, in the same call: a replaced key is seen by the poll', async () => {
+			const { store } = await factory.create();
+			const withRows = record();
+			const withoutRows = record({ keyGenerations: { facilitator: 2, editor: 5, viewer: 1 } });
+			await store.createMap(withRows);
+			await store.createMap(withoutRows);
+			const row = update('a', 1);
+			const seq = await store.appendUpdate(withRows.id, row);
+			expect(await store.rotateKey(withRows.id, 'viewer', 0, 'v'.repeat(64))).toBe(true);
+			expect(await store.rotateKey(withRows.id, 'viewer', 1, 'w'.repeat(64))).toBe(true);
+			expect(await store.rotateKey(withRows.id, 'facilitator', 0, 'f'.repeat(64), new Uint8Array([1]))).toBe(true);
+			const heads = await store.logHeads([withRows.id, withoutRows.id, 'norecord00']);
+			expect(heads.get(withRows.id)).toEqual({ seq, bytes: row.byteLength, generations: { facilitator: 1, editor: 0, viewer: 2 } });
+			expect(heads.get(withoutRows.id)).toEqual({ seq: 0, bytes: 0, generations: { facilitator: 2, editor: 5, viewer: 1 } });
+			expect(heads.get('norecord00')).toEqual({ seq: 0, bytes: 0, generations: { facilitator: 0, editor: 0, viewer: 0 } });
+			// The generations are the map record's, as getMap reads them.
+			expect((await store.getMap(withRows.id))!.keyGenerations).toEqual(heads.get(withRows.id)!.generations);
 			await store.close();
 		});
 
@@ -250,7 +271,8 @@ export function docStoreContract(name: string, factory: StoreFactory): void {
 			expect((await store.loadUpdatesSince('mapsince03', seqs[10])).map((r) => r.seq)).toEqual([seqs[11], seqs[12]]);
 			expect((await store.logHeads(['mapsince03'])).get('mapsince03')).toEqual({
 				seq: seqs[12],
-				bytes: after.reduce((sum, row) => sum + row.data.byteLength, 0)
+				bytes: after.reduce((sum, row) => sum + row.data.byteLength, 0),
+				generations: { facilitator: 0, editor: 0, viewer: 0 }
 			});
 			await store.close();
 		});

@@ -10,11 +10,13 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { DocStore } from '../../server/persistence/doc-store.ts';
+import { CompactionConflict, type DocStore } from '../../server/persistence/doc-store.ts';
 import { MIGRATIONS, createPostgresStore, type PostgresOptions } from '../../server/persistence/postgres.ts';
 import { dropSchemas, freshSchemaName, testPostgres, withClient } from '../helpers/postgres.ts';
 
 const postgres = await testPostgres();
+/** The first key of a map's advisory lock (persistence/postgres.ts LOCK_MAP, "ATLA"). */
+const LOCK_MAP_FOR_TESTS = 0x41544c41;
 const schemas: string[] = [];
 const stores: DocStore[] = [];
 
@@ -172,8 +174,49 @@ describe.skipIf(!postgres)('PostgreSQL store: several instances on one database'
 		}
 		const outcomes = await Promise.allSettled([a.compactStored('racedmap00', last), b.compactStored('racedmap00', last - 50)]);
 		expect(outcomes.some((outcome) => outcome.status === 'fulfilled')).toBe(true);
-		for (const outcome of outcomes) if (outcome.status === 'rejected') expect(String(outcome.reason)).toMatch(/rows changed while compacting/);
+		for (const outcome of outcomes) if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(CompactionConflict);
 		expect(replay(await a.loadUpdates('racedmap00')).getMap('m').toJSON()).toEqual(w.doc.getMap('m').toJSON());
+	});
+
+	it('the compaction that loses the race says so as a CompactionConflict, whether the rows changed under it or the map\'s lock stayed taken', async () => {
+		const schema = newSchema();
+		const mapId = `raced${schema.slice(-5)}`;
+		const [a, b] = await Promise.all([instance(schema), instance(schema)]);
+		const hurried = await instance(schema, { lockTimeoutMs: 200 });
+		const w = writer(31);
+		for (let i = 0; i < 60; i++) w.set(`k${i % 10}`, i);
+		let last = 0;
+		for (const u of w.updates) last = await a.appendUpdate(mapId, u);
+		// Another instance holds the map's lock (as an append or swap would) while both merge.
+		await withClient(postgres!, async (holder) => {
+			await holder.query('BEGIN');
+			await holder.query(`SELECT pg_advisory_xact_lock(${LOCK_MAP_FOR_TESTS}, hashtext($1))`, [mapId]);
+			const waiting = async () =>
+				(
+					await holder.query<{ n: number }>(
+						`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid::text::bigint = $1
+						 AND objid::text::bigint = (hashtext($2)::bigint & 4294967295) AND NOT granted`,
+						[LOCK_MAP_FOR_TESTS, mapId]
+					)
+				).rows[0].n;
+			// Past its lock_timeout: gives way.
+			await expect(hurried.compactStored(mapId, last)).rejects.toBeInstanceOf(CompactionConflict);
+			// Both others read the rows, merge them and wait for the lock; the first to get it
+			// swaps, the second finds the rows changed.
+			const outcomes = Promise.allSettled([a.compactStored(mapId, last), b.compactStored(mapId, last)]);
+			const deadline = Date.now() + 10_000;
+			while ((await waiting()) < 2) {
+				if (Date.now() > deadline) throw new Error('both compactions to wait for the map\'s lock');
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+			await holder.query('COMMIT');
+			const settled = await outcomes;
+			expect(settled.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+			const [lost] = settled.filter((outcome) => outcome.status === 'rejected');
+			expect(lost.reason).toBeInstanceOf(CompactionConflict);
+			expect(String(lost.reason)).toMatch(/another instance compacted these rows/);
+		});
+		expect(replay(await b.loadUpdates(mapId)).getMap('m').toJSON()).toEqual(w.doc.getMap('m').toJSON());
 	});
 
 	it('sees other instances\' stored bytes when it refreshes its total', async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { decodeMapMessage, encodeMapMessage, MAX_INLINE_UPDATE_BYTES } from '../../server/cluster/bus.ts';
+import { BUS_TAG_BYTES, busKey, decodeMapMessage, encodeMapMessage, MAX_INLINE_UPDATE_BYTES, openBusMessage, sealBusMessage } from '../../server/cluster/bus.ts';
 import { RoomLink } from '../../server/cluster/room-link.ts';
 import { createMemoryStore } from '../../server/persistence/memory.ts';
 import { RoomCore, type Peer } from '../../server/room/core.ts';
@@ -117,6 +117,32 @@ describe('cluster bus messages', () => {
 		expect(decodeMapMessage(encodeMapMessage({ kind: 'presence', from: 'i2', frame: new Uint8Array([1, 0]) }))).toEqual({ kind: 'presence', from: 'i2', frame: new Uint8Array([1, 0]) });
 		expect(decodeMapMessage(encodeMapMessage({ kind: 'owners', from: 'i3', owners }))).toEqual({ kind: 'owners', from: 'i3', owners });
 		expect(decodeMapMessage(new Uint8Array([9, 9, 9]))).toBeNull();
+	});
+
+	it('are sealed with a key derived from the server secret and bound to their channel', () => {
+		const secret = new Uint8Array(32).fill(5);
+		const key = busKey(secret);
+		// Derived, never the secret itself; the same for every instance with that secret.
+		expect(Buffer.compare(key, Buffer.from(secret))).not.toBe(0);
+		expect(busKey(new Uint8Array(32).fill(5)).equals(key)).toBe(true);
+		const payload = encodeMapMessage({ kind: 'update', from: 'i1', message: { seq: 3, update: new Uint8Array([1, 2]), owners: [] } });
+		const sealed = sealBusMessage(key, 'atlas:map:aaaaaaaaaa', payload);
+		expect(sealed.byteLength).toBe(payload.byteLength + BUS_TAG_BYTES);
+		expect(Buffer.from(openBusMessage(key, 'atlas:map:aaaaaaaaaa', sealed)!).equals(Buffer.from(payload))).toBe(true);
+		// Replayed on another map's channel, or another deployment's, or the revoke channel.
+		for (const channel of ['atlas:map:bbbbbbbbbb', 'other:map:aaaaaaaaaa', 'atlas:revoke']) expect(openBusMessage(key, channel, sealed)).toBeNull();
+		// Another secret; a flipped bit anywhere; unsigned; too short to hold a tag.
+		expect(openBusMessage(busKey(new Uint8Array(32).fill(6)), 'atlas:map:aaaaaaaaaa', sealed)).toBeNull();
+		for (let i = 0; i < sealed.byteLength; i++) {
+			const tampered = Buffer.from(sealed);
+			tampered[i] ^= 1;
+			expect(openBusMessage(key, 'atlas:map:aaaaaaaaaa', tampered)).toBeNull();
+		}
+		expect(openBusMessage(key, 'atlas:map:aaaaaaaaaa', payload)).toBeNull();
+		expect(openBusMessage(key, 'atlas:map:aaaaaaaaaa', new Uint8Array(BUS_TAG_BYTES - 1))).toBeNull();
+		// The channel's name is length-prefixed: moving bytes between name and payload fails.
+		const shifted = sealBusMessage(key, 'atlas:map:aaaaaaaaa', Buffer.concat([Buffer.from('a'), payload]));
+		expect(openBusMessage(key, 'atlas:map:aaaaaaaaaa', Buffer.concat([shifted.subarray(0, BUS_TAG_BYTES), payload]))).toBeNull();
 	});
 });
 

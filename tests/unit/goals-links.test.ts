@@ -37,7 +37,8 @@ describe('goals', () => {
 			createdAt: 10,
 			updatedBy: ana,
 			updatedAt: 10,
-			deletedAt: null
+			deletedAt: null,
+			nextSteps: ''
 		});
 		const count = transactions(doc);
 		expect(updateGoal(doc, id, { title: 'Youth summer jobs', status: 'active' }, ben, 20)).toBe(true);

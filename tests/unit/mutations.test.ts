@@ -26,7 +26,7 @@ describe('initMap', () => {
 			place: 'Eastside',
 			description: '',
 			createdAt: 1000,
-			schemaVersion: 1,
+			schemaVersion: 2,
 			locked: false,
 			view: null,
 			creditNames: false

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { checkUpdate, type Verdict } from '../../server/room/write-gate.ts';
 import { measureUpdate } from '../../server/room/update-shape.ts';
-import { refusalFor, type WriteContext } from '../../server/room/write-rules.ts';
+import { documentFacts, refusalForChanges, type WriteContext } from '../../server/room/write-rules.ts';
 import type { Role } from '../../src/lib/doc/model.ts';
 import { seededRandom, type Random } from '../helpers/connected-docs.ts';
 import { changeKey, effectOfApplying } from '../helpers/doc-effects.ts';
@@ -30,8 +30,11 @@ interface World {
 	history: Uint8Array[];
 	owners: Map<number, Device>;
 	clientOf: Record<Exclude<Device, 'new'>, number>;
-	entries: { assets: string[]; goals: string[]; links: string[] };
+	entries: { assets: string[]; goals: string[]; links: string[]; rounds: string[]; responses: string[]; progress: string[] };
 }
+
+/** Rounds of every kind (schema 2), and one that does not exist. */
+const ROUND_IDS = ['rOpen', 'rAnon', 'rClosed', 'rDeleted', 'rMissing'] as const;
 
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const chance = (random: Random, p: number) => random() < p;
@@ -60,7 +63,7 @@ function buildWorld(random: Random): World {
 		owners.set(clientOf[device], device);
 		history.push(Y.encodeStateAsUpdate(server));
 	};
-	const entries = { assets: [] as string[], goals: [] as string[], links: [] as string[] };
+	const entries = { assets: [] as string[], goals: [] as string[], links: [] as string[], rounds: [] as string[], responses: [] as string[], progress: [] as string[] };
 	write('fac', (doc) => {
 		const meta = doc.getMap('meta');
 		meta.set('title', 'Eastside strengths');
@@ -135,6 +138,46 @@ function buildWorld(random: Random): World {
 		for (const update of updates) Y.applyUpdate(server, update);
 		history.push(Y.encodeStateAsUpdate(server));
 	}
+	// Check-in rounds (schema 2): open and named, open and anonymous, closed, deleted; answers
+	// by a and b (one in the closed round), one written by the server's own id, and progress.
+	write('fac', (doc) => {
+		const rounds = doc.getMap('rounds');
+		for (const [id, status, anonymous, deletedAt] of [
+			['rOpen', 'open', false, undefined],
+			['rAnon', 'open', true, undefined],
+			['rClosed', 'closed', false, undefined],
+			['rDeleted', 'open', false, 5]
+		] as const) {
+			const round = new Y.Map<unknown>();
+			rounds.set(id, round);
+			round.set('id', id);
+			round.set('title', `Round ${id}`);
+			round.set('prompts', ['What is working?', 'What should change?']);
+			round.set('status', status);
+			round.set('anonymous', anonymous);
+			if (deletedAt !== undefined) round.set('deletedAt', deletedAt);
+			entries.rounds.push(id);
+		}
+		const progress = new Y.Map<unknown>();
+		doc.getMap('progress').set('goal0', progress);
+		progress.set('goal', 'goal0');
+		progress.set('to', 'proposed');
+		entries.progress.push('goal0');
+	});
+	for (const [device, id, round] of [
+		['a', 'respA', 'rOpen'],
+		['b', 'respB', 'rOpen'],
+		['a', 'respAClosed', 'rClosed']
+	] as const) {
+		write(device, (doc) => {
+			const response = new Y.Map<unknown>();
+			doc.getMap('responses').set(id, response);
+			response.set('round', round);
+			response.set('prompt', 0);
+			response.set('text', `answer by ${device}`);
+			entries.responses.push(id);
+		});
+	}
 	// A link made last, so every stale document lacks it: making it again from one of those
 	// is a concurrent set at its key (the same link made by two people at once).
 	write('b', (doc) => {
@@ -159,11 +202,21 @@ interface Case {
 }
 
 /** Random edits a person (or an attacker with a stock Yjs client) can make on their copy. */
-function editOps(random: Random, world: World): Array<[string, (doc: Y.Doc) => void]> {
+function editOps(random: Random, world: World, device: Device): Array<[string, (doc: Y.Doc) => void]> {
 	const asset = () => pick(random, world.entries.assets);
 	const entry = () => {
-		const root = pick(random, ['assets', 'goals', 'links'] as const);
+		const root = pick(random, ['assets', 'goals', 'links', 'assets', 'goals', 'links', 'rounds', 'responses', 'progress'] as const);
 		return { root, id: pick(random, world.entries[root]) };
+	};
+	const roundValue = () => pick(random, [...ROUND_IDS, 'rOpen', 'rOpen', 42, undefined] as unknown[]);
+	const editAnswer = (doc: Y.Doc) => {
+		// Half the time an answer this device made (its own), else any.
+		const own = device === 'a' ? 'respA' : device === 'b' ? 'respB' : null;
+		const response = doc.getMap<Y.Map<unknown>>('responses').get(own && chance(random, 0.5) ? own : pick(random, world.entries.responses));
+		if (!(response instanceof Y.Map)) return;
+		const name = pick(random, ['text', 'text', 'deletedAt', 'goal', 'round']);
+		if (chance(random, 0.2)) response.delete(name);
+		else response.set(name, name === 'round' ? (roundValue() ?? 'rOpen') : value());
 	};
 	const value = () => pick(random, ['text', 42, true, null, { nested: [1, 2] }, Date.now()] as unknown[]);
 	const field = () => pick(random, ['name', 'description', 'category', 'hidden', 'deletedAt', 'tags', 'geometry', 'holder']);
@@ -225,6 +278,38 @@ function editOps(random: Random, world: World): Array<[string, (doc: Y.Doc) => v
 			if (chance(random, 0.3)) link.delete(name);
 			else link.set(name, value());
 		}],
+		// Schema 2: answers, rounds and goal progress (RULES.md).
+		['answer a round', (doc) => {
+			const response = new Y.Map<unknown>();
+			doc.getMap('responses').set(`resp-${Math.floor(random() * 1e6)}`, response);
+			const round = roundValue();
+			if (round !== undefined) response.set('round', round);
+			response.set('prompt', 0);
+			response.set('text', 'an answer');
+			if (chance(random, 0.2)) response.set('text', 'an answer, typed again');
+		}],
+		['edit an answer', editAnswer],
+		['open or close a round', (doc) => {
+			if (chance(random, 0.3)) {
+				const round = new Y.Map<unknown>();
+				doc.getMap('rounds').set(`round-${Math.floor(random() * 1e6)}`, round);
+				round.set('status', 'open');
+				return;
+			}
+			const round = doc.getMap<Y.Map<unknown>>('rounds').get(pick(random, world.entries.rounds));
+			round?.set(pick(random, ['status', 'anonymous', 'title']), pick(random, ['open', 'closed', true, false]));
+		}],
+		['file progress', (doc) => {
+			const progress = new Y.Map<unknown>();
+			doc.getMap('progress').set(`prog-${Math.floor(random() * 1e6)}`, progress);
+			progress.set('goal', 'goal0');
+			progress.set('to', 'active');
+		}],
+		['edit progress', (doc) => {
+			const progress = doc.getMap<Y.Map<unknown>>('progress').get(pick(random, world.entries.progress));
+			if (chance(random, 0.3)) progress?.delete('to');
+			else progress?.set(pick(random, ['note', 'to']), value());
+		}],
 		['write meta', (doc) => doc.getMap('meta').set(pick(random, ['title', 'locked', 'view', 'place']), value())],
 		['delete meta', (doc) => doc.getMap('meta').delete(pick(random, ['title', 'locked', 'view']))],
 		['write another root', (doc) => doc.getMap('other').set('key', value())],
@@ -275,7 +360,7 @@ function stockCase(random: Random, world: World): Case {
 
 	const transactions: Uint8Array[] = [];
 	doc.on('update', (update: Uint8Array) => transactions.push(update));
-	const ops = editOps(random, world);
+	const ops = editOps(random, world, device);
 	const names: string[] = [];
 	const count = 1 + Math.floor(random() * 3);
 	for (let i = 0; i < count; i++) {
@@ -396,6 +481,7 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 		const tally = { ok: 0, forbidden: 0, missing: 0, malformed: 0, 'too-large': 0, stricter: 0 };
 		// How often an editor's update really made each change to a whole link entry, by verdict.
 		const linkEntries: Record<string, number> = {};
+		const schema2: Record<string, number> = {};
 		let world = buildWorld(random);
 		for (let index = 0; index < CASES; index++) {
 			if (index % CASES_PER_WORLD === 0) world = buildWorld(random);
@@ -405,7 +491,9 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 				const owner = world.owners.get(client);
 				return owner === undefined || owner === context.device;
 			};
-			const gate = checkUpdate(world.server, testCase.update, { ...context, mayWriteClient });
+			// Whose answer is whose: the device that owns the client id its entry was made under.
+			const facts = documentFacts(world.server, (client) => world.owners.get(client) === context.device);
+			const gate = checkUpdate(world.server, testCase.update, { ...context, mayWriteClient, facts });
 			tally[gate.kind]++;
 			const fail = (truth: unknown) => mismatches.push({ name: testCase.name, context, gate, truth });
 
@@ -440,12 +528,20 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 				? 'client'
 				: readOnly && truth.writes
 					? 'read-only'
-					: truth.changes.map((change) => refusalFor(context, change)).find((reason) => reason !== null);
+					: (refusalForChanges({ ...context, facts }, truth.changes) ?? undefined);
 			const allowed = !truth.writes || judged === undefined;
 			if (context.role === 'editor' && !context.locked) {
 				for (const op of new Set(truth.changes.filter((c) => c.parent?.length === 1 && c.parent[0] === 'links').map((c) => c.op))) {
 					const key = `${op} ${gate.kind}`;
 					linkEntries[key] = (linkEntries[key] ?? 0) + 1;
+				}
+				// Editors' changes to answers and progress, by what they touch and the verdict.
+				for (const root of ['responses', 'progress', 'rounds']) {
+					const touched = truth.changes.filter((c) => c.parent?.[0] === root);
+					if (touched.length === 0) continue;
+					const what = touched.some((c) => c.parent!.length === 1 && c.op === 'create') ? 'new' : 'existing';
+					const key = `${root} ${what} ${gate.kind}`;
+					schema2[key] = (schema2[key] ?? 0) + 1;
 				}
 			}
 			// The gate may refuse for another reason than the table would (an update both
@@ -473,6 +569,7 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 		}
 		console.log(`verdicts: ${JSON.stringify(tally)}`);
 		console.log(`editor changes to whole link entries (op verdict): ${JSON.stringify(linkEntries)}`);
+		console.log(`editor changes to answers, progress and rounds (root entry verdict): ${JSON.stringify(schema2)}`);
 		if (mismatches.length > 0) console.log(JSON.stringify(mismatches.slice(0, 3), null, 1));
 		expect(mismatches.slice(0, 5), `${mismatches.length} disagreements (seed ${SEED})`).toEqual([]);
 		// The generator must reach every verdict, or the agreement above proves little.
@@ -483,5 +580,14 @@ describe(`write gate against a real apply (seed ${SEED})`, () => {
 		for (const op of ['create', 'replace', 'store']) expect(linkEntries[`${op} ok`] ?? 0, `editor ${op} of a link accepted`).toBeGreaterThan(0);
 		expect(linkEntries['delete forbidden'] ?? 0, 'editor delete of a link refused').toBeGreaterThan(0);
 		expect(linkEntries['delete ok'] ?? 0, 'editor delete of a link accepted').toBe(0);
+		// Answers and progress: new ones both accepted and refused (by the round they name),
+		// existing answers refused (someone else's, or a closed round), existing progress and
+		// rounds never accepted. (An editor's accepted edit of their own answer is rarer, a few
+		// per run: tests/unit/round-rules.test.ts holds it case by case.)
+		for (const key of ['responses new ok', 'responses new forbidden', 'responses existing forbidden', 'progress new ok', 'progress existing forbidden', 'rounds existing forbidden']) {
+			expect(schema2[key] ?? 0, key).toBeGreaterThan(0);
+		}
+		expect(schema2['progress existing ok'] ?? 0, 'editor change to existing progress accepted').toBe(0);
+		expect((schema2['rounds existing ok'] ?? 0) + (schema2['rounds new ok'] ?? 0), 'editor change to a round accepted').toBe(0);
 	});
 });

@@ -12,9 +12,11 @@ import { InvalidInputError } from './validate.ts';
 
 /** What a person fills in for a goal. */
 export type GoalFields = Pick<Goal, 'title' | 'description' | 'horizon' | 'status'>;
+/** What an edit may change: the form's fields and the next steps written on the goal. */
+export type GoalPatch = Partial<GoalFields> & { nextSteps?: string };
 
-function cleanGoalFields(input: Partial<GoalFields>): Partial<GoalFields> {
-	const out: Partial<GoalFields> = {};
+function cleanGoalFields(input: GoalPatch): GoalPatch {
+	const out: GoalPatch = {};
 	if (input.title !== undefined) out.title = cleanText(input.title, 'title', LIMITS.title, true);
 	if (input.description !== undefined) out.description = cleanText(input.description, 'description', LIMITS.description);
 	if (input.horizon !== undefined) {
@@ -25,7 +27,17 @@ function cleanGoalFields(input: Partial<GoalFields>): Partial<GoalFields> {
 		if (!(GOAL_STATUSES as readonly unknown[]).includes(input.status)) throw new InvalidInputError('status', 'unknown status');
 		out.status = input.status as GoalStatus;
 	}
+	if (input.nextSteps !== undefined) out.nextSteps = cleanText(input.nextSteps, 'nextSteps', LIMITS.description);
 	return out;
+}
+
+/**
+ * Files one status change in the goal's history (schema 2 `progress`): a new entry with its
+ * own id, so two people changing a goal's status at once both stay in the timeline. The
+ * entry that starts a goal's timeline is keyed by the goal's own id (see migrations.ts).
+ */
+function recordProgress(doc: AtlasDoc, goal: string, from: GoalStatus | null, to: GoalStatus, note: string, who: Contributor, now: number, id = newEntityId()): void {
+	insertEntry(doc, 'progress', id, { id, goal, from: from ?? undefined, to, note: note || undefined, by: who, at: now });
 }
 
 export function addGoal(
@@ -39,20 +51,24 @@ export function addGoal(
 	if (fields.title === undefined) throw new InvalidInputError('title', 'title is required');
 	const id = newEntityId();
 	const who = stamp(by);
+	const status = fields.status ?? 'proposed';
 	transact(
 		doc,
-		() =>
+		() => {
 			insertEntry(doc, 'goals', id, {
 				id,
 				description: '',
 				horizon: 'short',
-				status: 'proposed',
 				...fields,
+				status,
 				createdBy: who,
 				createdAt: now,
 				updatedBy: who,
 				updatedAt: now
-			}),
+			});
+			// The timeline starts where the goal did.
+			recordProgress(doc, id, null, status, '', who, now, id);
+		},
 		origin
 	);
 	return id;
@@ -62,21 +78,35 @@ function requireGoal(doc: AtlasDoc, id: string): void {
 	if (!hasEntity(doc, 'goals', id)) throw new InvalidInputError('id', `no goal ${id}`);
 }
 
-/** Writes only the fields that differ, so a save cannot win a race over a field it did not change. */
+/**
+ * Writes only the fields that differ, so a save cannot win a race over a field it did not
+ * change. A status change is also filed in the goal's history, with `note` (why, or what
+ * moved it) if given.
+ */
 export function updateGoal(
 	doc: AtlasDoc,
 	id: string,
-	patch: Partial<GoalFields>,
+	patch: GoalPatch,
 	by: Contributor,
 	now = Date.now(),
-	origin: unknown = LOCAL_ORIGIN
+	origin: unknown = LOCAL_ORIGIN,
+	note = ''
 ): boolean {
 	requireGoal(doc, id);
 	const fields = cleanGoalFields(patch);
+	const cleanNote = cleanText(note, 'note', LIMITS.progressNote);
 	const current = readGoal(doc, id);
-	const changed = Object.fromEntries(Object.entries(fields).filter(([key, value]) => current?.[key as keyof GoalFields] !== value));
+	const changed = Object.fromEntries(Object.entries(fields).filter(([key, value]) => current?.[key as keyof GoalPatch] !== value));
 	if (Object.keys(changed).length === 0) return false;
-	transact(doc, () => patchEntity(doc, 'goals', id, { ...changed, updatedBy: stamp(by), updatedAt: now }), origin);
+	const who = stamp(by);
+	transact(
+		doc,
+		() => {
+			patchEntity(doc, 'goals', id, { ...changed, updatedBy: who, updatedAt: now });
+			if (fields.status !== undefined && 'status' in changed) recordProgress(doc, id, current?.status ?? null, fields.status, cleanNote, who, now);
+		},
+		origin
+	);
 	return true;
 }
 

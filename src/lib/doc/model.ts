@@ -1,9 +1,10 @@
 /**
- * Plain typed values of the shared document (schema version 1, see shared/DESIGN.md).
+ * Plain typed values of the shared document (schema version 2, see shared/DESIGN.md and the
+ * README's "Schema version 2": check-in rounds, their answers and goal progress).
  * Everything outside schema.ts works with these, never with Yjs types.
  */
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const CATEGORIES = [
 	'knowledge',
@@ -92,6 +93,8 @@ export interface Goal {
 	updatedBy: Contributor | null;
 	updatedAt: number;
 	deletedAt: number | null;
+	/** What the partners plan next for this goal (schema 2; '' when none written). */
+	nextSteps: string;
 }
 
 export const LINK_KINDS = ['supports', 'connects'] as const;
@@ -108,6 +111,53 @@ export interface Link {
 	createdAt: number;
 	/** Set when the link itself was removed; such links are not shown. */
 	deletedAt: number | null;
+}
+
+export const ROUND_STATUSES = ['open', 'closed'] as const;
+export type RoundStatus = (typeof ROUND_STATUSES)[number];
+
+/**
+ * A check-in round (schema 2): a facilitator opens it with prompts, participants answer,
+ * a facilitator closes it (then the server refuses answers to it). In an anonymous round the
+ * answers are written by the server under its own client id, with no contributor.
+ */
+export interface Round {
+	id: string;
+	title: string;
+	prompts: string[];
+	anonymous: boolean;
+	status: RoundStatus;
+	openedBy: Contributor | null;
+	openedAt: number;
+	closedAt: number | null;
+	deletedAt: number | null;
+}
+
+/** One answer to one prompt of a round. */
+export interface RoundResponse {
+	id: string;
+	round: string;
+	/** Index into the round's prompts. */
+	prompt: number;
+	text: string;
+	/** The goal the answer speaks to, if any. */
+	goal: string | null;
+	/** Null for an anonymous answer (and for a named one whose author field is unreadable). */
+	createdBy: Contributor | null;
+	createdAt: number;
+	updatedAt: number;
+	deletedAt: number | null;
+}
+
+/** One change of a goal's status, kept as history (schema 2); entries are never edited. */
+export interface GoalProgress {
+	id: string;
+	goal: string;
+	from: GoalStatus | null;
+	to: GoalStatus;
+	note: string;
+	by: Contributor | null;
+	at: number;
 }
 
 /** Community voices and campus voices (DESIGN.md); 'other' belongs to neither. */
@@ -138,5 +188,9 @@ export const LIMITS = {
 	description: 4000,
 	tag: 40,
 	tags: 20,
-	vertices: 5000
+	vertices: 5000,
+	prompt: 280,
+	prompts: 6,
+	answer: 2000,
+	progressNote: 1000
 } as const;

@@ -31,3 +31,15 @@ export function cleanDisplayName(raw: string, max: number): string {
 	const cleaned = wellFormed(raw).normalize('NFC').replace(SPACES, ' ').replace(CONTROL, '').replace(INVISIBLE, '').replace(MARK_RUN, '$1').replace(SPACES, ' ').trim();
 	return [...cleaned].slice(0, max).join('').trim();
 }
+
+/** Control characters other than line breaks and tabs. */
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+/**
+ * Free text read aloud on a shared screen (check-in answers): line breaks kept, but no
+ * invisible or direction-changing characters, no control characters, no towers of accents,
+ * so an answer made only of zero-width spaces counts as empty and none can deface the screen.
+ */
+export function cleanProse(raw: string): string {
+	return capMarks(wellFormed(raw).normalize('NFC').replace(CONTROL_BUT_LINES, '').replace(INVISIBLE, ''));
+}

@@ -5,8 +5,8 @@
  */
 import * as Y from 'yjs';
 import { isEntityId } from './ids.ts';
-import type { Asset, Goal, Link, MapMeta } from './model.ts';
-import { parseAsset, parseGoal, parseLink, parseMeta } from './validate.ts';
+import type { Asset, Goal, GoalProgress, Link, MapMeta, Round, RoundResponse } from './model.ts';
+import { parseAsset, parseGoal, parseLink, parseMeta, parseProgress, parseResponse, parseRound } from './validate.ts';
 
 export type AtlasDoc = Y.Doc;
 type Entity = Y.Map<unknown>;
@@ -19,8 +19,13 @@ const metaOf = (doc: AtlasDoc) => doc.getMap<unknown>('meta');
 const assetsOf = (doc: AtlasDoc) => doc.getMap<unknown>('assets');
 const goalsOf = (doc: AtlasDoc) => doc.getMap<unknown>('goals');
 
-/** The root maps holding entities, one nested Y.Map per entity keyed by id. */
-export type Collection = 'assets' | 'goals' | 'links';
+/**
+ * The root maps holding entities, one nested Y.Map per entity keyed by id. `rounds`,
+ * `responses` and `progress` came with schema 2; Yjs makes a root map when it is first
+ * named, so a schema-1 document simply has them empty.
+ */
+export const COLLECTIONS = ['assets', 'goals', 'links', 'rounds', 'responses', 'progress'] as const;
+export type Collection = (typeof COLLECTIONS)[number];
 const collectionOf = (doc: AtlasDoc, collection: Collection) => doc.getMap<unknown>(collection);
 
 /** Runs fn as one transaction, so a user action reaches peers as one update. */
@@ -87,6 +92,51 @@ export function readAllLinks(doc: AtlasDoc): Link[] {
 		if (link && link.id === key) out.push(link);
 	});
 	return out;
+}
+
+function readAll<T>(doc: AtlasDoc, collection: Collection, parse: (id: string, raw: unknown) => T | null): T[] {
+	const out: T[] = [];
+	collectionOf(doc, collection).forEach((value, id) => {
+		if (!(value instanceof Y.Map) || !isEntityId(id)) return;
+		const entry = parse(id, value.toJSON());
+		if (entry) out.push(entry);
+	});
+	return out;
+}
+
+/** Every readable check-in round, closed and deleted ones included. */
+export function readAllRounds(doc: AtlasDoc): Round[] {
+	return readAll(doc, 'rounds', parseRound);
+}
+
+export function readRound(doc: AtlasDoc, id: string): Round | null {
+	const entity = entityAt(doc, id, 'rounds');
+	return entity && isEntityId(id) ? parseRound(id, entity.toJSON()) : null;
+}
+
+/** Every readable answer of every round. */
+export function readAllResponses(doc: AtlasDoc): RoundResponse[] {
+	return readAll(doc, 'responses', parseResponse);
+}
+
+export function readResponse(doc: AtlasDoc, id: string): RoundResponse | null {
+	const entity = entityAt(doc, id, 'responses');
+	return entity && isEntityId(id) ? parseResponse(id, entity.toJSON()) : null;
+}
+
+/** Every recorded status change of every goal, oldest first. */
+export function readAllProgress(doc: AtlasDoc): GoalProgress[] {
+	return readAll(doc, 'progress', parseProgress).sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+}
+
+/** Calls onChange whenever anything in one of these collections changes (they are small and re-read whole). */
+export function observeCollections(doc: AtlasDoc, collections: readonly Collection[], onChange: () => void): () => void {
+	const handler = () => onChange();
+	const maps = collections.map((collection) => collectionOf(doc, collection));
+	for (const map of maps) map.observeDeep(handler);
+	return () => {
+		for (const map of maps) map.unobserveDeep(handler);
+	};
 }
 
 /** Links change rarely and are few per asset, so listeners just re-read them all. */

@@ -14,7 +14,11 @@ import {
 	type Category,
 	type Contributor,
 	type Goal,
+	type GoalProgress,
+	type GoalStatus,
 	type Link,
+	type Round,
+	type RoundResponse,
 	GOAL_HORIZONS,
 	GOAL_STATUSES,
 	type MapMeta,
@@ -161,7 +165,69 @@ export function parseGoal(id: string, raw: unknown): Goal | null {
 		createdAt,
 		updatedBy: parseContributor(raw.updatedBy),
 		updatedAt: finiteNumber(raw.updatedAt, createdAt),
+		deletedAt: deletedAtOf(raw),
+		nextSteps: text(raw.nextSteps, LIMITS.description)
+	};
+}
+
+export function isGoalStatus(value: unknown): value is GoalStatus {
+	return (GOAL_STATUSES as readonly unknown[]).includes(value);
+}
+
+/** A round as a peer wrote it; prompts that are not text are dropped, at most LIMITS.prompts kept. */
+export function parseRound(id: string, raw: unknown): Round | null {
+	if (!isRecord(raw)) return null;
+	const prompts = Array.isArray(raw.prompts)
+		? raw.prompts
+				.filter((prompt): prompt is string => typeof prompt === 'string')
+				.map((prompt) => prompt.slice(0, LIMITS.prompt))
+				.slice(0, LIMITS.prompts)
+		: [];
+	return {
+		id,
+		title: text(raw.title, LIMITS.title),
+		prompts,
+		anonymous: raw.anonymous === true,
+		status: raw.status === 'closed' ? 'closed' : 'open',
+		openedBy: parseContributor(raw.openedBy),
+		openedAt: finiteNumber(raw.openedAt, 0),
+		closedAt: typeof raw.closedAt === 'number' && Number.isFinite(raw.closedAt) ? raw.closedAt : null,
 		deletedAt: deletedAtOf(raw)
+	};
+}
+
+/** An answer as a peer (or the server, for anonymous ones) wrote it; null without a round or prompt. */
+export function parseResponse(id: string, raw: unknown): RoundResponse | null {
+	if (!isRecord(raw)) return null;
+	if (!isEntityId(raw.round)) return null;
+	const prompt = raw.prompt;
+	if (typeof prompt !== 'number' || !Number.isInteger(prompt) || prompt < 0 || prompt >= LIMITS.prompts) return null;
+	const createdAt = finiteNumber(raw.createdAt, 0);
+	return {
+		id,
+		round: raw.round,
+		prompt,
+		text: text(raw.text, LIMITS.answer),
+		goal: isEntityId(raw.goal) ? raw.goal : null,
+		createdBy: parseContributor(raw.createdBy),
+		createdAt,
+		updatedAt: finiteNumber(raw.updatedAt, createdAt),
+		deletedAt: deletedAtOf(raw)
+	};
+}
+
+/** A status change of a goal; null without a goal or a known new status. */
+export function parseProgress(id: string, raw: unknown): GoalProgress | null {
+	if (!isRecord(raw)) return null;
+	if (!isEntityId(raw.goal) || !isGoalStatus(raw.to)) return null;
+	return {
+		id,
+		goal: raw.goal,
+		from: isGoalStatus(raw.from) ? raw.from : null,
+		to: raw.to,
+		note: text(raw.note, LIMITS.progressNote),
+		by: parseContributor(raw.by),
+		at: finiteNumber(raw.at, 0)
 	};
 }
 

@@ -4,8 +4,8 @@
  * contributors reduced to their affiliation (no names, no ids). Its GeoJSON, CSV and KML
  * are made from that document with the same exporters as the live map, so they agree.
  */
-import type { Affiliation, Asset, Category, Contributor, GoalStatus, MapView } from '../doc/model.ts';
-import { createDoc, encodeState, insertEntry, transact, writeMeta, type AtlasDoc } from '../doc/schema.ts';
+import type { Affiliation, Asset, Category, Contributor, GoalProgress, GoalStatus, MapView } from '../doc/model.ts';
+import { createDoc, encodeState, insertEntry, readAllProgress, transact, writeMeta, type AtlasDoc } from '../doc/schema.ts';
 import { mapDataOf, type MapData } from './map-data.ts';
 import { cleanDisplayName } from '../doc/names.ts';
 
@@ -35,6 +35,11 @@ export interface SnapshotMeta {
 	 * (meta.creditNames) before the snapshot was taken; otherwise absent, and only counted.
 	 */
 	contributorNames?: Partial<Record<Affiliation, string[]>>;
+	/**
+	 * Who changed each goal's status, by progress entry id, under the same opt-in as
+	 * contributorNames (the goal timelines in the report); otherwise absent.
+	 */
+	progressNames?: Record<string, string>;
 	place: string;
 	description: string;
 	view: MapView | null;
@@ -49,8 +54,17 @@ function anonymous(contributor: Contributor | null): Contributor | null {
 	return contributor ? { id: contributor.affiliation, name: '', affiliation: contributor.affiliation } : null;
 }
 
-/** The public document of a map: what a snapshot stores as its Yjs state. */
-export function publicDoc(data: MapData): AtlasDoc {
+/** The timelines of the goals a snapshot keeps (progress of deleted or missing goals left out), oldest first. */
+export function keptProgress(data: MapData, progress: Iterable<GoalProgress>): GoalProgress[] {
+	const goals = new Set(data.goals.map((goal) => goal.id));
+	return [...progress].filter((entry) => goals.has(entry.goal)).sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The public document of a map: what a snapshot stores as its Yjs state. With `progress`
+ * (schema 2) it keeps each kept goal's timeline, its authors reduced to their affiliation.
+ */
+export function publicDoc(data: MapData, progress: Iterable<GoalProgress> = []): AtlasDoc {
 	const doc = createDoc();
 	transact(
 		doc,
@@ -69,6 +83,9 @@ export function publicDoc(data: MapData): AtlasDoc {
 				const { deletedAt: _deleted, id: _id, ...fields } = link;
 				insertEntry(doc, 'links', link.id, { ...fields, createdBy: anonymous(link.createdBy) });
 			}
+			for (const entry of keptProgress(data, progress)) {
+				insertEntry(doc, 'progress', entry.id, { ...entry, from: entry.from ?? undefined, note: entry.note || undefined, by: anonymous(entry.by) });
+			}
 		},
 		ORIGIN
 	);
@@ -77,7 +94,7 @@ export function publicDoc(data: MapData): AtlasDoc {
 
 /** The public document of a map as one Yjs update. */
 export function publicState(doc: AtlasDoc): Uint8Array {
-	const copy = publicDoc(mapDataOf(doc));
+	const copy = publicDoc(mapDataOf(doc), readAllProgress(doc));
 	try {
 		return encodeState(copy);
 	} finally {
@@ -95,8 +112,11 @@ export function countCategories(assets: Iterable<Asset>): SnapshotCounts['catego
 	return counts;
 }
 
-/** Title, place, counts and goals of a map's public face (counts only, never names). */
-export function snapshotMeta(data: MapData): SnapshotMeta {
+/**
+ * Title, place, counts and goals of a map's public face: counts only, names only when the
+ * map is opted in (then also who moved each goal, from `progress`).
+ */
+export function snapshotMeta(data: MapData, progress: Iterable<GoalProgress> = []): SnapshotMeta {
 	const categories = countCategories(data.assets);
 	const people = new Map<Affiliation, Set<string>>();
 	const names = new Map<Affiliation, Set<string>>();
@@ -119,9 +139,16 @@ export function snapshotMeta(data: MapData): SnapshotMeta {
 	for (const [affiliation, ids] of [...people].sort(([a], [b]) => (a < b ? -1 : 1))) contributors[affiliation] = ids.size;
 	const contributorNames: SnapshotMeta['contributorNames'] = {};
 	for (const [affiliation, named] of [...names].sort(([a], [b]) => (a < b ? -1 : 1))) contributorNames[affiliation] = [...named].sort((a, b) => a.localeCompare(b, 'en'));
+	const progressNames: Record<string, string> = {};
+	if (data.meta.creditNames) {
+		for (const entry of keptProgress(data, progress)) {
+			const name = entry.by ? cleanDisplayName(entry.by.name, 80) : '';
+			if (name) progressNames[entry.id] = name;
+		}
+	}
 	return {
 		title: data.meta.title,
-		...(data.meta.creditNames ? { contributorNames } : {}),
+		...(data.meta.creditNames ? { contributorNames, progressNames } : {}),
 		place: data.meta.place,
 		description: data.meta.description,
 		view: data.meta.view,
