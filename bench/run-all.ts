@@ -17,11 +17,13 @@ import { runDragRate } from './drag-rate.ts';
 import { runPlacesBench } from './places.ts';
 import { runCoachBench } from './coach.ts';
 import { runPdfReportBench } from './pdf-report.ts';
+import { runVoicesBench } from './voices.ts';
 
 await runGateBench();
 await runPlacesBench();
 runCoachBench();
 await runPdfReportBench();
+await runVoicesBench();
 await runStoreBench();
 await runPostgresAppendBench();
 await runDurableBench();
