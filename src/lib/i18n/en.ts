@@ -1,6 +1,6 @@
 /** English UI strings. Every locale's catalog has exactly these keys (see index.ts). */
 export const en = {
-	// Rounds UI fixes (fix-ui): history labels for rounds, answers and goal progress
+	// Rounds UI fixes (fix-ui): history labels for rounds, answers and goal progress; "Show on the big screen"
 	'history.roundNamed': 'the round “{title}”',
 	'history.aRound': 'a check-in round',
 	'history.roundOpened': 'Opened {round}',
@@ -31,6 +31,8 @@ export const en = {
 	'history.fieldAnswer': 'Answer',
 	'history.fieldGoal': 'Goal',
 	'history.fieldNote': 'Note',
+	'rounds.bigScreen': 'Show on the big screen',
+	'rounds.bigScreenLabel': 'Show on the big screen: the check-in answers in the present view, in a new tab',
 	// Voices: whose voices are on the map (VoicesDashboard, src/lib/voices) and their tables and the goal timelines in the PDF report (server/pdf/report.ts)
 	'voices.title': 'Whose voices are on the map',
 	'voices.intro': 'Everything partners added — assets, goals, links and named answers to check-in rounds — counted by who added it.',
