@@ -1,6 +1,6 @@
 /** English UI strings. Every locale's catalog has exactly these keys (see index.ts). */
 export const en = {
-	// Rounds UI fixes (fix-ui): history labels for rounds, answers and goal progress; "Show on the big screen"
+	// Rounds UI fixes (fix-ui): history labels for rounds, answers and goal progress; "Show on the big screen"; Remove vs Withdraw
 	'history.roundNamed': 'the round “{title}”',
 	'history.aRound': 'a check-in round',
 	'history.roundOpened': 'Opened {round}',
@@ -33,6 +33,13 @@ export const en = {
 	'history.fieldNote': 'Note',
 	'rounds.bigScreen': 'Show on the big screen',
 	'rounds.bigScreenLabel': 'Show on the big screen: the check-in answers in the present view, in a new tab',
+	'rounds.remove': 'Remove',
+	'rounds.removeLabel': 'Remove the answer “{text}”',
+	'rounds.removeAsk': 'Remove this answer by {name}?',
+	'rounds.removeAskAnonymous': 'Remove this anonymous answer?',
+	'rounds.removeConfirm': 'Remove it',
+	'rounds.removeKeep': 'Keep it',
+	'rounds.removed': 'Answer removed.',
 	// Voices: whose voices are on the map (VoicesDashboard, src/lib/voices) and their tables and the goal timelines in the PDF report (server/pdf/report.ts)
 	'voices.title': 'Whose voices are on the map',
 	'voices.intro': 'Everything partners added — assets, goals, links and named answers to check-in rounds — counted by who added it.',
