@@ -1,6 +1,6 @@
 /** English UI strings. Every locale's catalog has exactly these keys (see index.ts). */
 export const en = {
-	// Rounds UI fixes (fix-ui): history labels for rounds, answers and goal progress; "Show on the big screen"; Remove vs Withdraw
+	// Rounds UI fixes (fix-ui): history labels for rounds, answers and goal progress; "Show on the big screen"; Remove vs Withdraw; one highlighted asset
 	'history.roundNamed': 'the round “{title}”',
 	'history.aRound': 'a check-in round',
 	'history.roundOpened': 'Opened {round}',
@@ -40,6 +40,7 @@ export const en = {
 	'rounds.removeConfirm': 'Remove it',
 	'rounds.removeKeep': 'Keep it',
 	'rounds.removed': 'Answer removed.',
+	'goals.highlightingOne': 'Highlighted: 1 asset that supports “{title}”',
 	// Voices: whose voices are on the map (VoicesDashboard, src/lib/voices) and their tables and the goal timelines in the PDF report (server/pdf/report.ts)
 	'voices.title': 'Whose voices are on the map',
 	'voices.intro': 'Everything partners added — assets, goals, links and named answers to check-in rounds — counted by who added it.',
