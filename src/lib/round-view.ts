@@ -100,6 +100,26 @@ export function canChangeAnswer(round: Round, answer: RoundResponse, personId: s
 	return round.status === 'open' && !round.anonymous && personId !== null && answer.createdBy !== null && answer.createdBy.id === personId;
 }
 
+/** What a person may do to one answer in the side panel. */
+export interface AnswerActions {
+	edit: boolean;
+	/** Take back their own answer. */
+	withdraw: boolean;
+	/** A facilitator takes away someone else's answer, or an anonymous one. */
+	remove: boolean;
+}
+
+/**
+ * Editing and withdrawing are the author's, for a named answer while its round is open
+ * (canChangeAnswer); a facilitator also withdraws their own named answer in a closed round,
+ * and removes anyone else's, anonymous ones included (nothing says whose those are).
+ */
+export function answerActions(round: Round, answer: RoundResponse, personId: string | null, facilitator: boolean): AnswerActions {
+	const mine = canChangeAnswer(round, answer, personId);
+	const authored = !round.anonymous && personId !== null && answer.createdBy !== null && answer.createdBy.id === personId;
+	return { edit: mine, withdraw: mine || (facilitator && authored), remove: facilitator && !authored };
+}
+
 /** A round as a facilitator fills it in: the title and the prompts that are not blank. */
 export interface RoundDraft {
 	title: string;

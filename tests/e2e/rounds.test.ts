@@ -5,7 +5,7 @@
  * one named and anonymous (first offline: the text waits in the box, then it goes through
  * the server); the facilitator sees the answers grouped by prompt and by goal with the right
  * counts, the anonymous one as "Anonymous"; a phone edits its own answer, the facilitator
- * withdraws one; the present view shows the current round's answers live; closing the rounds
+ * removes someone else's (asked first, by name); the present view shows the current round's answers live; closing the rounds
  * leaves the phones read-only; and a goal's status change with a note shows on another
  * context's timeline, with next steps written on the goal.
  *
@@ -206,7 +206,7 @@ describe('check-in rounds and goal progress', () => {
 		await viewer.close();
 	});
 
-	it('a phone edits its own named answer; the facilitator withdraws one', async () => {
+	it('a phone edits its own named answer; the facilitator removes someone else’s', async () => {
 		const mine = roundCard(phone1, NAMED).getByTestId('answer').filter({ hasText: 'Meet in the evening' });
 		// Only one's own answers can be edited.
 		expect(await roundCard(phone1, NAMED).getByTestId('answer').filter({ hasText: 'Murals' }).getByRole('button').count()).toBe(0);
@@ -219,8 +219,11 @@ describe('check-in rounds and goal progress', () => {
 		await expect.poll(() => card.getByTestId('answer').filter({ hasText: 'weekday evenings' }).count(), { timeout: 10_000 }).toBe(1);
 
 		const murals = card.getByTestId('answer').filter({ hasText: 'Murals' });
-		await murals.getByRole('button', { name: /^Withdraw the answer “Murals/ }).click();
-		await murals.getByRole('button', { name: 'Withdraw it' }).click();
+		// Not the facilitator's own answer: "Remove", asked in place with the author's name.
+		expect(await murals.getByRole('button', { name: /^Withdraw the answer/ }).count()).toBe(0);
+		await murals.getByRole('button', { name: /^Remove the answer “Murals/ }).click();
+		expect(await murals.getByTestId('remove-answer').locator('p').textContent()).toBe('Remove this answer by Jo?');
+		await murals.getByRole('button', { name: 'Remove it' }).click();
 		await expect.poll(() => card.getByTestId('round-count').textContent()).toBe('2 answers');
 		await expect.poll(() => roundCard(phone2, NAMED).getByTestId('round-count').textContent(), { timeout: 10_000 }).toBe('2 answers');
 		expect(await roundCard(phone2, NAMED).getByText('Murals on the underpass').count()).toBe(0);
@@ -308,7 +311,7 @@ describe('check-in rounds and goal progress', () => {
 				// Still open on the screen: a round that closes stays there to discuss.
 				await expect.poll(() => card.getByTestId('round-closed-note').count()).toBe(1);
 				expect(await card.getByTestId('answer-form').count()).toBe(0);
-				expect(await card.getByRole('button', { name: /Edit your answer|Withdraw the answer/ }).count()).toBe(0);
+				expect(await card.getByRole('button', { name: /Edit your answer|Withdraw the answer|Remove the answer/ }).count()).toBe(0);
 			}
 		}
 		expect(await roundCard(phone1, NAMED).getByTestId('round-unsent').textContent()).toContain('Shorter meetings');

@@ -10,7 +10,7 @@ import { createDoc, readAllGoals, readAllProgress, readAllResponses, readAllRoun
 import { answerRound, closeRound, openRound, withdrawAnswer, writeAnonymousAnswer } from '../../src/lib/doc/round-mutations.ts';
 import { addGoal, deleteGoal, updateGoal } from '../../src/lib/doc/goal-mutations.ts';
 import type { Contributor, Round } from '../../src/lib/doc/model.ts';
-import { answerCounts, canChangeAnswer, currentRound, groupByGoal, groupByPrompt, roundAnswers, roundFromForm, roundsInOrder } from '../../src/lib/round-view.ts';
+import { answerActions, answerCounts, canChangeAnswer, currentRound, groupByGoal, groupByPrompt, roundAnswers, roundFromForm, roundsInOrder } from '../../src/lib/round-view.ts';
 import { goalTimeline, timelines } from '../../src/lib/goal-timeline.ts';
 import { outcomeOf, sendAnonymousAnswer } from '../../src/lib/anonymous-answer.ts';
 import { reflectErrorMessage } from '../../src/lib/reflect-errors.ts';
@@ -144,6 +144,25 @@ describe('answers grouped for discussion', () => {
 		expect(canChangeAnswer(round(doc, anonymous), anonymousAnswer, maria.id)).toBe(false);
 		closeRound(doc, named, 9_000);
 		expect(canChangeAnswer(round(doc, named), answer, maria.id)).toBe(false);
+	});
+
+	it('the author withdraws their own answer; a facilitator removes anyone else’s, anonymous ones too', () => {
+		const { doc, named, anonymous, a1 } = fixture();
+		const marias = readAllResponses(doc).find((a) => a.id === a1)!;
+		const fatimas = roundAnswers(round(doc, named), readAllResponses(doc)).find((a) => a.createdBy?.id === fatima.id)!;
+		const anonymousAnswer = roundAnswers(round(doc, anonymous), readAllResponses(doc))[0];
+		const none = { edit: false, withdraw: false, remove: false };
+		expect(answerActions(round(doc, named), marias, maria.id, false)).toEqual({ edit: true, withdraw: true, remove: false });
+		expect(answerActions(round(doc, named), marias, jo.id, false)).toEqual(none);
+		expect(answerActions(round(doc, named), marias, fatima.id, true)).toEqual({ edit: false, withdraw: false, remove: true });
+		expect(answerActions(round(doc, named), fatimas, fatima.id, true)).toEqual({ edit: true, withdraw: true, remove: false });
+		expect(answerActions(round(doc, anonymous), anonymousAnswer, maria.id, false)).toEqual(none);
+		expect(answerActions(round(doc, anonymous), anonymousAnswer, fatima.id, true)).toEqual({ edit: false, withdraw: false, remove: true });
+		// A closed round: the author can no longer change theirs; the facilitator still withdraws their own and removes others'.
+		closeRound(doc, named, 9_000);
+		expect(answerActions(round(doc, named), marias, maria.id, false)).toEqual(none);
+		expect(answerActions(round(doc, named), fatimas, fatima.id, true)).toEqual({ edit: false, withdraw: true, remove: false });
+		expect(answerActions(round(doc, named), marias, fatima.id, true)).toEqual({ edit: false, withdraw: false, remove: true });
 	});
 });
 

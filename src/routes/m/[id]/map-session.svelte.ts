@@ -8,9 +8,10 @@ import { untrack } from 'svelte';
 import type { Map as MaplibreMap } from 'maplibre-gl';
 import { fetchHistory, fetchShareInfo, rotateKey, type HistoryQuery, type ShareInfo } from '$lib/api.ts';
 import type { HistoryCollection } from '$lib/history.ts';
-import type { Affiliation, Contributor } from '$lib/doc/model.ts';
+import { docLookups } from '$lib/history-labels.ts';
+import type { Affiliation, Contributor, RoundResponse } from '$lib/doc/model.ts';
 import { restoreAsset } from '$lib/doc/mutations.ts';
-import { entryDeletedAt } from '$lib/doc/schema.ts';
+import { entryDeletedAt, readRound } from '$lib/doc/schema.ts';
 import { loadProfile, rememberMap, saveProfile } from '$lib/sync/device.ts';
 import { presenceColor } from '$lib/sync/presence.ts';
 import { errorMessage } from '$lib/i18n/errors.ts';
@@ -206,7 +207,20 @@ export class MapSession {
 			return asset ? asset.name || t('asset.untitled') : null;
 		}
 		if (collection === 'goals') return live.goals.find((goal) => goal.id === id)?.title ?? null;
+		if (collection === 'rounds') return readRound(live.doc, id)?.title || null;
 		return null;
+	};
+
+	/** A round's prompt by its index, for the history's records of answers (null: not on this map). */
+	promptOf = (roundId: string, promptId: number): string | null => {
+		const live = this.live;
+		return live ? docLookups(live.doc).promptOf(roundId, promptId) : null;
+	};
+
+	/** An answer as the map holds it, withdrawn ones too (null: not on this map). */
+	responseOf = (id: string): RoundResponse | null => {
+		const live = this.live;
+		return live ? docLookups(live.doc).responseOf(id) : null;
 	};
 
 	isDeleted = (collection: HistoryCollection, id: string): boolean => {
