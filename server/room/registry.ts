@@ -40,6 +40,10 @@ export interface RegistryOptions {
 	cluster?: ClusterBus;
 	/** How often loaded rooms compare their place with the store's head, with other instances. */
 	clusterPollMs?: number;
+	/** A monotonic clock in ms (tests stand in for a stalled process). */
+	clock?: () => number;
+	/** How long a read of the key generations is trusted (default: the poll and KEY_LEASE_EXTRA_MS). */
+	keyLeaseMs?: number;
 }
 
 /**
@@ -47,6 +51,13 @@ export interface RegistryOptions {
  * query for all of them), so a lost message is found even when no later one comes.
  */
 export const DEFAULT_CLUSTER_POLL_MS = 2000;
+
+/**
+ * With other instances, how long a read of a map's key generations is trusted to judge its
+ * sockets' writes by: one poll and a second. The poll renews it every 2 s, so writes never
+ * wait for it while the process runs; after a longer stall the first write waits for a read.
+ */
+export const KEY_LEASE_EXTRA_MS = 1000;
 
 /** A map could not be opened now (memory is tight); the client should try again later. */
 export class RoomsBusy extends Error {}
@@ -61,9 +72,17 @@ export class RoomRegistry {
 	private polling = false;
 	/** Maps whose keys are being read again after a revoke message (and whether another came meanwhile). */
 	private readonly rechecks = new Map<string, { again: boolean }>();
+	/** When each loaded map's key generations were last read from the store (clock ms, taken before the read). */
+	private readonly keysReadAt = new Map<string, number>();
+	/** Reads of a map's keys that writes are waiting for. */
+	private readonly leaseReads = new Map<string, Promise<void>>();
+	private readonly clock: () => number;
+	private readonly keyLeaseMs: number;
 
 	constructor(options: RegistryOptions) {
 		this.cluster = options.cluster ?? noCluster;
+		this.clock = options.clock ?? (() => performance.now());
+		this.keyLeaseMs = options.keyLeaseMs ?? (options.clusterPollMs ?? DEFAULT_CLUSTER_POLL_MS) + KEY_LEASE_EXTRA_MS;
 		this.options = {
 			store: options.store,
 			logger: options.logger ?? console,
@@ -74,7 +93,8 @@ export class RoomRegistry {
 			storageFull: options.storageFull,
 			memoryTight: options.memoryTight,
 			onTiming: options.onTiming,
-			cluster: this.cluster
+			cluster: this.cluster,
+			keysFresh: this.cluster.enabled ? (mapId) => this.keysFresh(mapId) : undefined
 		};
 		if (this.cluster.enabled) {
 			// Another instance replaced a key: its sockets here close too, up to the generation
@@ -95,6 +115,7 @@ export class RoomRegistry {
 		if (this.polling || this.rooms.size === 0) return;
 		this.polling = true;
 		const rooms = [...this.rooms.values()].filter((room) => room.isUsable);
+		const readAt = this.clock();
 		try {
 			const heads = await this.options.store.logHeads(rooms.map((room) => room.mapId));
 			for (const room of rooms) {
@@ -102,7 +123,10 @@ export class RoomRegistry {
 				// The same read brings the map's key generations: a replaced key whose message
 				// never came (Redis away, or an instance on another bus) closes its sockets here
 				// within one poll.
-				if (head) this.revokeUpTo(room.mapId, head.generations);
+				if (head) {
+					this.revokeUpTo(room.mapId, head.generations);
+					this.keysRead(room.mapId, readAt);
+				}
 				room.clusterTick(head);
 			}
 		} catch (error) {
@@ -144,12 +168,36 @@ export class RoomRegistry {
 	}
 
 	private async recheckMap(mapId: string): Promise<void> {
+		const readAt = this.clock();
 		try {
 			const record = await this.options.store.getMap(mapId);
-			if (record) this.revokeUpTo(mapId, record.keyGenerations);
+			if (record) {
+				this.revokeUpTo(mapId, record.keyGenerations);
+				this.keysRead(mapId, readAt);
+			}
 		} catch (error) {
 			this.options.logger.warn(`map ${mapId}: reading its keys again failed: ${error instanceof Error ? error.message : String(error)}`);
 		}
+	}
+
+	private keysRead(mapId: string, at: number): void {
+		if (this.rooms.has(mapId)) this.keysReadAt.set(mapId, Math.max(at, this.keysReadAt.get(mapId) ?? -Infinity));
+	}
+
+	/**
+	 * Null while the map's key generations were read within the lease (the poll renews it),
+	 * else a read of them that the room's writes wait for (one per map at a time). A failed
+	 * read lets the writes through: they would reach the same unreachable store to commit.
+	 */
+	private keysFresh(mapId: string): Promise<void> | null {
+		const readAt = this.keysReadAt.get(mapId);
+		if (readAt !== undefined && this.clock() - readAt <= this.keyLeaseMs) return null;
+		let read = this.leaseReads.get(mapId);
+		if (!read) {
+			read = this.recheckMap(mapId).finally(() => this.leaseReads.delete(mapId));
+			this.leaseReads.set(mapId, read);
+		}
+		return read;
 	}
 
 	/** Closes the sockets of every role whose key the store has since replaced. */
@@ -198,9 +246,13 @@ export class RoomRegistry {
 				throw new RoomsBusy('server memory is tight');
 			}
 			room = new RoomRunner(mapId, this.options, (gone) => {
-				if (this.rooms.get(mapId) === gone) this.rooms.delete(mapId);
+				if (this.rooms.get(mapId) !== gone) return;
+				this.rooms.delete(mapId);
+				this.keysReadAt.delete(mapId);
 			});
 			this.rooms.set(mapId, room);
+			// The joining socket's key was checked against the store just now.
+			this.keysReadAt.set(mapId, this.clock());
 		}
 		return room;
 	}

@@ -66,6 +66,12 @@ export interface RunnerOptions {
 	now?: () => number;
 	/** The other instances serving this database (server/cluster/); none by default. */
 	cluster?: ClusterBus;
+	/**
+	 * With other instances: null while this instance's knowledge of the map's key generations
+	 * is recent enough to judge writes by, else a promise that resolves once they have been
+	 * read again (and sockets on replaced keys closed). See RoomRegistry.keysFresh.
+	 */
+	keysFresh?: (mapId: string) => Promise<void> | null;
 }
 
 export const DEFAULT_COMPACT_THRESHOLD = 500;
@@ -338,6 +344,17 @@ export class RoomRunner {
 	private async drain(): Promise<void> {
 		if (!(await this.ready) || this.state !== 'open') return;
 		const core = this.core!;
+		// With other instances, a key replaced elsewhere reaches this one by a message or the
+		// 2 s poll, both of which wait for this event loop. After a stall (paused, starved, a long
+		// GC) the writes that queued up meanwhile may come from a replaced key: the keys are read
+		// again first, and the sockets on replaced keys are closed before their writes are judged.
+		if (this.tasks.some((task) => task.kind === 'message')) {
+			const keys = this.options.keysFresh?.(this.mapId);
+			if (keys) {
+				await keys;
+				if (this.state !== 'open') return;
+			}
+		}
 		const batch = this.tasks.splice(0, MAX_BATCH);
 		// Out of the queue, a server write is dispose()'s to tell until it is settled or queued again.
 		for (const task of batch) if (task.kind === 'server-write') this.unsettled.add(task);

@@ -9,6 +9,9 @@
  *   one schema as two instances; the latency through the poll is printed, never asserted).
  * - A revoke message carries no authority: the registry reads the generations from the
  *   store, so a forged one with a huge generation closes nothing still valid.
+ * - After a stall longer than the key lease (one poll and a second), the writes that queued
+ *   up are judged only once the keys have been read again: a write from a key replaced on
+ *   another instance meanwhile is refused with 4401 and never stored.
  * - An update from the bus that does not apply is dropped and read from the store instead;
  *   the room stays open. Only the store's own rows failing to apply fail the room (4503).
  */
@@ -24,6 +27,9 @@ import { RoomRegistry, DEFAULT_CLUSTER_POLL_MS, type KeyedConnection } from '../
 import type { Logger } from '../../server/room/runner.ts';
 import { dropSchemas, freshSchemaName, testPostgres } from '../helpers/postgres.ts';
 import { pollUntil, withDeadline } from '../helpers/sync-clients.ts';
+import { syncFrame } from '../helpers/yjs-frames.ts';
+import { addAsset } from '../../src/lib/doc/mutations.ts';
+import type { AtlasDoc } from '../../src/lib/doc/schema.ts';
 
 const postgres = await testPostgres();
 const schemas: string[] = [];
@@ -150,6 +156,62 @@ describe.skipIf(!postgres)('replaced keys without the bus: the head poll', () =>
 		expect(b.isRevoked(mapId, 'editor', 1)).toBe(false);
 		console.log(`replaced key without the bus: the other instance closed the old key's socket ${latency.toFixed(0)} ms after the rotation (poll every ${DEFAULT_CLUSTER_POLL_MS} ms)`);
 	}, 15_000);
+});
+
+/** A participant's new asset as the sync frame their client would send, built on the room's state. */
+function assetFrame(room: Y.Doc, name: string): { frame: Uint8Array; update: Uint8Array } {
+	const doc = new Y.Doc();
+	Y.applyUpdate(doc, Y.encodeStateAsUpdate(room));
+	const before = Y.encodeStateVector(doc);
+	addAsset(doc as AtlasDoc, { name, category: 'places', description: '', holder: '', tags: [], geometry: { type: 'Point', coordinates: [-87.6, 41.8] } }, { id: 'partnerXXXXXXXXX', name: 'Pat', affiliation: 'community-member' });
+	const update = Y.encodeStateAsUpdate(doc, before);
+	return { frame: syncFrame('update', update), update };
+}
+
+const assetNames = (doc: Y.Doc) => [...doc.getMap<Y.Map<unknown>>('assets').values()].map((asset) => asset.get('name'));
+
+describe('a stalled instance and a key replaced meanwhile', () => {
+	it('judges the writes that queued up during the stall only after reading the keys again: the replaced key\'s write is refused (4401) and never stored', async () => {
+		const store = createMemoryStore();
+		let now = 0;
+		// No poll and no revoke message reach this instance: only the lease acts.
+		const registry = new RoomRegistry({ store, cluster: testBus().bus, logger: quietLogger().logger, clusterPollMs: 3_600_000, keyLeaseMs: 3000, clock: () => now });
+		cleanups.push(() => registry.closeAll());
+		const mapId = await createMap(store);
+		const pat = connection('editor', 0);
+		const room = registry.join(mapId, pat.conn);
+		await settled(registry, mapId);
+
+		// Another instance replaces the editor link; the message never comes here.
+		expect(await store.rotateKey(mapId, 'editor', 0, 'e'.repeat(64))).toBe(true);
+
+		// Within the lease (a second later) the old key's write is still taken: the window
+		// server/RULES.md documents, bounded by the lease.
+		now = 1000;
+		room.receive(pat.conn, assetFrame(room.doc!, 'Within the lease').frame);
+		await pollUntil(() => assetNames(room.doc!).includes('Within the lease'), 'the write within the lease');
+		expect(pat.state.close).toBeNull();
+		const rowsBefore = (await store.loadUpdates(mapId)).length;
+
+		// A stall of 10 s: the next write waits for the keys to be read, which closes the socket first.
+		now = 11_000;
+		room.receive(pat.conn, assetFrame(room.doc!, 'After the stall').frame);
+		expect(await withDeadline(pat.closed, 'the replaced key\'s socket to close')).toEqual({ code: 4401, reason: 'key replaced' });
+		expect(registry.isRevoked(mapId, 'editor', 0)).toBe(true);
+
+		// The new key's socket writes at once (the read renewed the lease), and the old one's write is nowhere.
+		const newPat = connection('editor', 1);
+		registry.join(mapId, newPat.conn);
+		room.receive(newPat.conn, assetFrame(room.doc!, 'With the new link').frame);
+		await pollUntil(() => assetNames(room.doc!).includes('With the new link'), 'the new key\'s write');
+		expect(newPat.state.close).toBeNull();
+		expect(assetNames(room.doc!)).not.toContain('After the stall');
+		const stored = new Y.Doc();
+		const rows = await store.loadUpdates(mapId);
+		for (const row of rows) Y.applyUpdate(stored, row.data);
+		expect(rows.length).toBe(rowsBefore + 1);
+		expect(assetNames(stored).sort()).toEqual(['Within the lease', 'With the new link'].sort());
+	});
 });
 
 describe('revoke messages carry no authority', () => {

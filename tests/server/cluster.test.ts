@@ -31,7 +31,10 @@ import { startBalancer, startCluster, type Balancer, type Cluster } from '../hel
 import { createSchema, dropSchemas, freshSchemaName, testPostgres, urlWithSchema, withClient } from '../helpers/postgres.ts';
 import { freshRedisPrefix, testRedis } from '../helpers/redis.ts';
 import { startTestServer } from '../helpers/test-server.ts';
-import { connectClient, createMap, openSocket, pollUntil, waitForClose, waitForDoc, withDeadline, type Client } from '../helpers/sync-clients.ts';
+import { connectClient, createMap, openSocket, pollUntil, requestFullState, syncMessage, waitForClose, waitForDoc, waitForOpen, withDeadline, type Client } from '../helpers/sync-clients.ts';
+import { DEFAULT_CLUSTER_POLL_MS, KEY_LEASE_EXTRA_MS } from '../../server/room/registry.ts';
+import { addAsset } from '../../src/lib/doc/mutations.ts';
+import type { AtlasDoc } from '../../src/lib/doc/schema.ts';
 
 const SEED = process.env.CLUSTER_SEED ? Number(process.env.CLUSTER_SEED) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 const postgres = await testPostgres();
@@ -335,6 +338,50 @@ describe.skipIf(!postgres || !redis)('several instances through Redis', () => {
 		const anaId = ana.awareness.clientID;
 		ana.destroy();
 		await pollUntil(() => !ben.awareness.getStates().has(anaId) && !cai.awareness.getStates().has(anaId) && !dee.awareness.getStates().has(anaId), 'Ana to leave everywhere');
+	}, 60_000);
+
+	it('an instance paused while a key is replaced through another: the write its old-key socket sent meanwhile is refused (4401) when it resumes, and never stored', async () => {
+		const map = await createMap(cluster!.instances[0].url);
+		const paused = cluster!.instances[2];
+		const ws = openSocket(syncUrl(2), map.id, map.keys.editor);
+		await waitForOpen(ws);
+		const state = await requestFullState(ws);
+		const closed = waitForClose(ws);
+		const phone = new Y.Doc();
+		Y.applyUpdate(phone, state);
+		const before = Y.encodeStateVector(phone);
+		addAsset(phone as AtlasDoc, { name: 'Sent during the pause', category: 'places', description: '', holder: '', tags: [], geometry: { type: 'Point', coordinates: [-87.6, 41.8] } }, { id: 'pausedXXXXXXXXXX', name: 'Pat', affiliation: 'community-member' });
+
+		// The instance stops (as under a long GC or a starved VM); the facilitator replaces the
+		// participant link through another instance, and the phone sends its write.
+		process.kill(paused.pid, 'SIGSTOP');
+		try {
+			const response = await fetch(`${cluster!.instances[1].url}/api/maps/${map.id}/rotate`, {
+				method: 'POST',
+				headers: { Authorization: `Bearer ${map.keys.facilitator}`, 'Content-Type': 'application/json', Origin: cluster!.instances[1].url },
+				body: JSON.stringify({ role: 'editor' })
+			});
+			expect(response.status).toBe(200);
+			ws.send(syncMessage(2, Y.encodeStateAsUpdate(phone, before)));
+			// The pause itself (not a wait for sync): longer than the key lease, one poll and a second.
+			await new Promise((resolve) => setTimeout(resolve, 2 * (DEFAULT_CLUSTER_POLL_MS + KEY_LEASE_EXTRA_MS)));
+		} finally {
+			process.kill(paused.pid, 'SIGCONT');
+		}
+		expect(await closed).toEqual({ code: 4401, reason: 'key replaced' });
+
+		// The instance works on: a write with the new link through it is stored, and the old one's is nowhere.
+		const { links } = (await (await fetch(`${cluster!.instances[0].url}/api/maps/${map.id}/links`, { headers: { Authorization: `Bearer ${map.keys.facilitator}` } })).json()) as { links: { editor: string } };
+		const fresh = client(2, map.id, links.editor.split('#key=')[1]);
+		await fresh.synced;
+		fresh.doc.getMap('assets').set('after-the-pause', new Y.Map());
+		const watcher = client(0, map.id, map.keys.viewer);
+		await waitForDoc(watcher.doc, (doc) => doc.getMap('assets').has('after-the-pause'), 'the new link\'s write through the resumed instance');
+		const stored = await storedDoc(map.id);
+		const names = (doc: Y.Doc) => [...doc.getMap<Y.Map<unknown>>('assets').values()].map((asset) => asset.get('name'));
+		expect(stored.getMap('assets').has('after-the-pause')).toBe(true);
+		expect(names(stored)).not.toContain('Sent during the pause');
+		expect(names(watcher.doc)).not.toContain('Sent during the pause');
 	}, 60_000);
 });
 
