@@ -1,7 +1,8 @@
 /**
  * The whole workshop from a partner's phone, at 360×740 with touch: open the short join
  * address (what scanning the QR code does), join, find the neighbourhood in the search box,
- * see its streets (a fake upstream stands in for OpenFreeMap), add an asset by tapping —
+ * see who is here (the list within the phone's width), see its streets (a fake upstream
+ * stands in for OpenFreeMap), add an asset by tapping —
  * and the projector's present view counts it and names who added it, live. Every request
  * either browser makes stays on our origin.
  */
@@ -68,6 +69,19 @@ describe('a partner’s phone at a real-neighbourhood workshop', () => {
 		await join(phone, 'Maria', 'Community organization');
 		await waitLive(phone);
 		await expect.poll(() => present.getByTestId('present-people').textContent(), { timeout: 10_000 }).toBe('2 people here');
+
+		// Who is here: the list opens within the phone's width, its button big enough to tap.
+		const people = phone.getByTestId('presence');
+		await people.locator('summary').tap();
+		const list = people.getByRole('list');
+		await expect.poll(() => list.isVisible()).toBe(true);
+		const box = (await list.boundingBox())!;
+		expect(box.x).toBeGreaterThanOrEqual(0);
+		expect(box.x + box.width).toBeLessThanOrEqual(360);
+		expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+		expect((await people.getByRole('button', { name: 'Change your name' }).boundingBox())!.height).toBeGreaterThanOrEqual(44);
+		await people.locator('summary').tap();
+		await expect.poll(() => list.isVisible()).toBe(false);
 
 		// Find the neighbourhood: the map goes there and draws its streets.
 		await typeAndPick(phone, phone.getByRole('combobox', { name: 'Find a place' }), 'springfield', /Springfield.*IL/);

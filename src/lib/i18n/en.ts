@@ -544,6 +544,8 @@ export const en = {
 	'offline.removeNamed': 'Remove the offline map {name}',
 	'offline.turnedOff': 'This server has no street map (it is turned off), so phones see the countries map only.',
 	'offline.noServer': 'The server could not be reached. Try again when this computer is connected.',
+	'offline.streetMapUnavailable': 'The street map is not available right now. Connect this server to the internet, then try again.',
+	'offline.areaTooBig': 'This area is bigger than one offline pack may be. Zoom in, or choose less detail.',
 	'map.offlineCountries': 'Offline map: countries only',
 	'map.mapUnavailable': 'The map could not be drawn on this device. The list below still shows every asset.',
 
