@@ -322,8 +322,12 @@ describe('goals and links', () => {
 		await picker.getByRole('checkbox', { name: /Tool library/ }).check();
 
 		await facilitator.getByRole('button', { name: 'Delete the goal “Youth arts festival”' }).click();
+		await facilitator.getByRole('dialog').getByRole('button', { name: 'Delete the goal', exact: true }).click();
 		await expect.poll(() => picker.count(), { timeout: 10_000 }).toBe(0);
 		await expect.poll(() => participant.getByTestId('toast').textContent()).toContain('Someone deleted the goal “Youth arts festival”');
+		// The facilitator had it open too, and deleted it: their toast is their own, with Undo.
+		expect(await facilitator.getByTestId('toast').textContent()).toContain('Goal deleted: Youth arts festival');
+		expect(await facilitator.getByTestId('toast').textContent()).not.toContain('Someone deleted');
 
 		await facilitator.locator('header').getByRole('button', { name: 'Undo' }).click();
 		await expect.poll(() => participant.getByRole('button', { name: /^Youth arts festival/ }).count(), { timeout: 10_000 }).toBe(1);
