@@ -69,6 +69,13 @@ function drawnCount(page: Page): Promise<number> {
 }
 
 const goalsTab = (page: Page) => page.getByRole('tab', { name: /Goals/ });
+/** Whether the middle of an element is what a tap there reaches (nothing covers it). */
+const uncovered = (locator: ReturnType<Page['locator']>) =>
+	locator.evaluate((element) => {
+		const box = element.getBoundingClientRect();
+		const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+		return hit !== null && (hit === element || element.contains(hit));
+	});
 const supportCount = (page: Page) => page.locator('#panel-goals').getByText(/assets? supports? it|No supporting assets yet/).first();
 
 describe('goals and links', () => {
@@ -218,6 +225,15 @@ describe('goals and links', () => {
 		await expect
 			.poll(() => facilitator.evaluate(() => window.__atlas!.map.querySourceFeatures('asset-links').length), { timeout: 10_000 })
 			.toBeGreaterThan(0);
+		// The toast stacks under the highlighted goal's banner: "Show all" stays uncovered.
+		const toast = facilitator.getByTestId('toast');
+		await expect.poll(() => toast.textContent()).toContain('Connected to Food pantry');
+		const banner = facilitator.getByRole('status').filter({ hasText: 'Highlighted: 3 assets that support' });
+		const bannerBox = (await banner.boundingBox())!;
+		const toastBox = (await toast.boundingBox())!;
+		expect(toastBox.y).toBeGreaterThanOrEqual(bannerBox.y + bannerBox.height);
+		expect(await uncovered(banner.getByRole('button', { name: 'Show all' }))).toBe(true);
+		await facilitator.screenshot({ path: 'test-results/toast-under-banner-1280.png' });
 		await participant.getByRole('button', { name: /^List/ }).click();
 		await participant.getByRole('button', { name: /Food pantry/ }).first().click();
 		await expect.poll(() => participant.getByText('shares space').count(), { timeout: 10_000 }).toBeGreaterThan(0);
@@ -322,11 +338,58 @@ describe('goals and links', () => {
 		await picker.getByRole('checkbox', { name: /Tool library/ }).check();
 
 		await facilitator.getByRole('button', { name: 'Delete the goal “Youth arts festival”' }).click();
+		await facilitator.getByRole('dialog').getByRole('button', { name: 'Delete the goal', exact: true }).click();
 		await expect.poll(() => picker.count(), { timeout: 10_000 }).toBe(0);
 		await expect.poll(() => participant.getByTestId('toast').textContent()).toContain('Someone deleted the goal “Youth arts festival”');
+		// The facilitator had it open too, and deleted it: their toast is their own, with Undo.
+		expect(await facilitator.getByTestId('toast').textContent()).toContain('Goal deleted: Youth arts festival');
+		expect(await facilitator.getByTestId('toast').textContent()).not.toContain('Someone deleted');
 
 		await facilitator.locator('header').getByRole('button', { name: 'Undo' }).click();
 		await expect.poll(() => participant.getByRole('button', { name: /^Youth arts festival/ }).count(), { timeout: 10_000 }).toBe(1);
 		expect(await participant.getByRole('dialog').count()).toBe(0);
+	});
+
+	it('a phone asks before deleting a goal, then shows “Goal deleted” with Undo on the Goals tab, and Undo brings it back for everyone', async () => {
+		await participant.getByRole('button', { name: /^Goals/ }).tap();
+		const goalButton = participant.getByRole('button', { name: new RegExp(`^${GOAL}`) });
+		if ((await goalButton.getAttribute('aria-pressed')) !== 'true') await goalButton.tap();
+		const deleteButton = participant.getByRole('button', { name: `Delete the goal “${GOAL}”` });
+		await deleteButton.tap();
+		const ask = participant.getByRole('dialog');
+		await expect.poll(() => ask.getByRole('heading').textContent()).toBe(`Delete the goal “${GOAL}”?`);
+		expect(await ask.textContent()).toContain('4 assets are tied to it. They stay on the map');
+		expect(await ask.textContent()).toContain('A facilitator can bring it back, with its ties, from the History.');
+		// "Keep it" is where focus starts, and keeps the goal.
+		const keep = ask.getByRole('button', { name: 'Keep it' });
+		expect(await keep.evaluate((button) => button === document.activeElement)).toBe(true);
+		await participant.screenshot({ path: 'test-results/goal-delete-ask-360.png' });
+		await keep.tap();
+		await expect.poll(() => ask.count()).toBe(0);
+		expect(await goalButton.count()).toBe(1);
+
+		await deleteButton.tap();
+		await ask.getByRole('button', { name: 'Delete the goal', exact: true }).tap();
+		await expect.poll(() => goalButton.count()).toBe(0);
+		await expect.poll(() => facilitator.locator('#panel-goals').getByRole('button', { name: new RegExp(`^${GOAL}`) }).count(), { timeout: 10_000 }).toBe(0);
+		// Its own deletion: "Goal deleted", with Undo, on the Goals tab, just above the phone's tabs.
+		const toast = participant.getByTestId('toast');
+		await expect.poll(() => toast.textContent()).toContain(`Goal deleted: ${GOAL}`);
+		expect(await toast.textContent()).not.toContain('Someone deleted');
+		const undo = toast.getByRole('button', { name: 'Undo' });
+		expect(await undo.isVisible()).toBe(true);
+		expect(await uncovered(undo)).toBe(true);
+		const toastBox = (await toast.boundingBox())!;
+		const tabsBox = (await participant.getByRole('navigation', { name: 'Assets' }).boundingBox())!;
+		expect(toastBox.y + toastBox.height).toBeLessThanOrEqual(tabsBox.y);
+		expect(toastBox.x).toBeGreaterThanOrEqual(0);
+		expect(toastBox.x + toastBox.width).toBeLessThanOrEqual(360);
+		await participant.screenshot({ path: 'test-results/goal-deleted-toast-360.png' });
+
+		await undo.tap();
+		await expect.poll(() => facilitator.locator('#panel-goals').getByRole('button', { name: new RegExp(`^${GOAL}`) }).count(), { timeout: 10_000 }).toBe(1);
+		await expect.poll(() => goalButton.count()).toBe(1);
+		// Restored with its ties.
+		expect(await facilitator.locator('#panel-goals').getByRole('button', { name: new RegExp(`^${GOAL}`) }).textContent()).toContain('4 assets support it');
 	});
 });

@@ -137,6 +137,8 @@ describe('check-in rounds and goal progress', () => {
 		expect(await card.getByRole('heading').first().textContent()).toContain('Anonymous answers');
 		// Newest open round first.
 		expect(await facilitator.getByTestId('round').evaluateAll((cards) => cards.map((c) => c.querySelector('.name')?.textContent))).toEqual([ANONYMOUS, NAMED]);
+		// No notice of one's own rounds.
+		expect(await facilitator.getByTestId('round-notice').textContent()).toBe('');
 	});
 
 	it('two partners on phones join by the participant link and answer the named round', async () => {
@@ -146,7 +148,15 @@ describe('check-in rounds and goal progress', () => {
 		await waitLive(phone1);
 		// The tab says a round is open.
 		await expect.poll(() => phone1.getByTestId('phone-tab-reflect').getAttribute('aria-label')).toBe('Reflect (a check-in round is open)');
+		// Joined during open rounds: once the join dialog is gone, a notice names the newest, and stays.
+		const notice = phone1.getByTestId('round-notice');
+		await expect.poll(() => notice.textContent()).toContain(`A check-in round is open: ${ANONYMOUS} (and 1 more)`);
+		await phone1.waitForTimeout(1_000);
+		expect(await notice.getByRole('button', { name: 'Answer' }).isVisible()).toBe(true);
+		await shot(phone1, 'round-notice-360');
+		// Looking at the Reflect tab is seeing it.
 		await openReflect(phone1, true);
+		await expect.poll(() => notice.textContent()).toBe('');
 		// Participants get no facilitator controls.
 		expect(await phone1.getByRole('button', { name: 'Open a check-in round' }).count()).toBe(0);
 		expect(await phone1.getByRole('button', { name: /^Close the round/ }).count()).toBe(0);
@@ -162,7 +172,10 @@ describe('check-in rounds and goal progress', () => {
 		await phone2.goto(map.links.editor);
 		await join(phone2, 'Jo', 'Student');
 		await waitLive(phone2);
-		await openReflect(phone2, true);
+		// The notice's "Answer" leads to the rounds.
+		await phone2.getByTestId('round-notice').getByRole('button', { name: 'Answer' }).tap();
+		await expect.poll(() => phone2.getByTestId('rounds-panel').isVisible()).toBe(true);
+		await expect.poll(() => phone2.getByTestId('round-notice').textContent()).toBe('');
 		await answer(phone2, NAMED, 'What is working?', 'Murals on the underpass', ARTS, 'Send answer');
 		await expect.poll(() => answerForm(roundCard(phone2, NAMED), 'What is working?').getByRole('status').textContent()).toBe('Answer added.');
 		// Everyone sees the count.

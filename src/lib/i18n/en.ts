@@ -1,5 +1,17 @@
 /** English UI strings. Every locale's catalog has exactly these keys (see index.ts). */
 export const en = {
+	// fix-shell: asking before a goal is deleted; the banner of an open check-in round
+	'goals.deleteAskTitle': 'Delete the goal “{title}”?',
+	'goals.deleteAskNone': 'No assets are tied to it yet.',
+	'goals.deleteAskOne': '1 asset is tied to it. The asset stays on the map; only its tie to this goal goes.',
+	'goals.deleteAskCount': '{count} assets are tied to it. They stay on the map; only their ties to this goal go.',
+	'goals.deleteAskHint': 'It goes for everyone. A facilitator can bring it back, with its ties, from the History.',
+	'goals.deleteYes': 'Delete the goal',
+	'goals.deleteNo': 'Keep it',
+	'rounds.openBannerMore': 'A check-in round is open: {title} (and {count} more)',
+	'rounds.seeAction': 'See it',
+	'rounds.dismissNotice': 'Dismiss',
+	'rounds.dismissNoticeLabel': 'Dismiss the notice that a check-in round is open',
 	// Rounds UI fixes (fix-ui): history labels for rounds, answers and goal progress; "Show on the big screen"; Remove vs Withdraw; one highlighted asset
 	'history.roundNamed': 'the round “{title}”',
 	'history.aRound': 'a check-in round',
