@@ -5,6 +5,7 @@
  */
 import type { GoalProgress, Round, RoundResponse } from './doc/model.ts';
 import { observeCollections, readAllProgress, readAllResponses, readAllRounds, type AtlasDoc } from './doc/schema.ts';
+import { ownRemovals, type OwnAnswerSeen } from './round-view.ts';
 
 export class Reflection {
 	rounds = $state<Round[]>([]);
@@ -31,11 +32,20 @@ export class Reflection {
 /**
  * What a participant has typed and not yet sent, per round and prompt, kept while they
  * switch tabs and, in this tab's session storage, through a reload (an anonymous answer
- * written offline waits here until there is a connection).
+ * written offline waits here until there is a connection). And, for as long as the page
+ * is open, what became of what they sent: which of their named answers a facilitator
+ * removed (not withdrawn by them on this device), so the prompt's form can say so instead
+ * of "Answer added."
  */
 export class AnswerDrafts {
 	#texts = $state<Record<string, string>>({});
 	readonly #storageKey: string;
+	/** This person's live named answers when last looked at (not reactive: only compared). */
+	#seen = new Map<string, OwnAnswerSeen>();
+	/** Answers this person withdrew on this device (their own doing, not news to them). */
+	readonly #withdrawnHere = new Set<string>();
+	/** `round:prompt` where a facilitator removed one of this person's answers. */
+	#removed = $state<Record<string, true>>({});
 
 	constructor(mapId: string) {
 		this.#storageKey = `atlas:answer-drafts:${mapId}`;
@@ -67,5 +77,40 @@ export class AnswerDrafts {
 		} catch {
 			// Kept in memory only.
 		}
+	}
+
+	/**
+	 * Looks at the map's answers for this person's own: one that was live and is now
+	 * withdrawn, not by them on this device, was removed by a facilitator.
+	 */
+	noteOwnAnswers(responses: Iterable<RoundResponse>, personId: string | null): void {
+		const { seen, removed } = ownRemovals(this.#seen, responses, personId, this.#withdrawnHere);
+		this.#seen = seen;
+		// Live again (an undo): a later removal is news again.
+		for (const id of seen.keys()) this.#withdrawnHere.delete(id);
+		for (const answer of removed) {
+			this.#withdrawnHere.delete(answer.id);
+			this.#removed[`${answer.round}:${answer.prompt}`] = true;
+		}
+	}
+
+	/** Called just before this person withdraws their own answer here. */
+	markWithdrawn(id: string): void {
+		this.#withdrawnHere.add(id);
+	}
+
+	/** Whether a facilitator removed this person's answer to this prompt (since it was said). */
+	removedFrom(roundId: string, prompt: number): boolean {
+		return this.#removed[`${roundId}:${prompt}`] === true;
+	}
+
+	/** Whether a facilitator removed any of this person's answers to this round. */
+	removedIn(roundId: string): boolean {
+		return Object.keys(this.#removed).some((key) => key.startsWith(`${roundId}:`));
+	}
+
+	/** Said and done with: a new answer was sent to the prompt. */
+	clearRemoved(roundId: string, prompt: number): void {
+		delete this.#removed[`${roundId}:${prompt}`];
 	}
 }

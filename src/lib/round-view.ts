@@ -131,3 +131,32 @@ export interface RoundDraft {
 export function roundFromForm(draft: RoundDraft): RoundDraft {
 	return { title: draft.title.trim(), prompts: draft.prompts.map((prompt) => prompt.trim()).filter((prompt) => prompt.length > 0), anonymous: draft.anonymous };
 }
+
+/** An answer of this person's that was live when last seen, and where it answered. */
+export interface OwnAnswerSeen {
+	round: string;
+	prompt: number;
+}
+
+/**
+ * Which of this person's own named answers went away since they were last seen live, and
+ * not by their own hand on this device (`withdrawnHere`): a facilitator removed them. Pure:
+ * takes what was seen and returns what is seen now (their live answers) and the removals.
+ * Answers already withdrawn when first seen are never news; anonymous answers are nobody's.
+ */
+export function ownRemovals(
+	seen: ReadonlyMap<string, OwnAnswerSeen>,
+	responses: Iterable<RoundResponse>,
+	personId: string | null,
+	withdrawnHere: ReadonlySet<string>
+): { seen: Map<string, OwnAnswerSeen>; removed: Array<OwnAnswerSeen & { id: string }> } {
+	const next = new Map<string, OwnAnswerSeen>();
+	const removed: Array<OwnAnswerSeen & { id: string }> = [];
+	if (personId === null) return { seen: next, removed };
+	for (const answer of responses) {
+		if (answer.createdBy?.id !== personId) continue;
+		if (answer.deletedAt === null) next.set(answer.id, { round: answer.round, prompt: answer.prompt });
+		else if (seen.has(answer.id) && !withdrawnHere.has(answer.id)) removed.push({ id: answer.id, round: answer.round, prompt: answer.prompt });
+	}
+	return { seen: next, removed };
+}

@@ -51,7 +51,7 @@ describe('history and trust', () => {
 		const dialog = facilitator.getByRole('dialog');
 		await expect.poll(() => dialog.getByRole('listitem').count()).toBe(2);
 		const items = dialog.getByRole('listitem');
-		expect(await items.nth(0).textContent()).toContain('Changed Description of Tool library');
+		expect(await items.nth(0).textContent()).toContain('Changed description of Tool library');
 		expect(await items.nth(1).textContent()).toContain('Added Tool library');
 		expect(await items.nth(1).textContent()).toContain('Ana Partner (Community organization), Participant');
 		await items.nth(1).getByRole('button', { name: 'Put back this version' }).click();

@@ -240,6 +240,32 @@ describe('check-in rounds and goal progress', () => {
 		await expect.poll(() => card.getByTestId('round-count').textContent()).toBe('2 answers');
 		await expect.poll(() => roundCard(phone2, NAMED).getByTestId('round-count').textContent(), { timeout: 10_000 }).toBe('2 answers');
 		expect(await roundCard(phone2, NAMED).getByText('Murals on the underpass').count()).toBe(0);
+		// Jo's phone no longer says "Answer added.": it says what happened.
+		const jos = answerForm(roundCard(phone2, NAMED), 'What is working?');
+		await expect.poll(() => jos.getByRole('status').textContent(), { timeout: 10_000 }).toBe('A facilitator removed your answer.');
+	});
+
+	it('the history keeps a removed answer’s text from participants, not from facilitators', async () => {
+		const open = async (page: Page) => {
+			await page.getByRole('button', { name: 'Map history' }).click();
+			const dialog = page.getByRole('dialog');
+			const removed = dialog.getByRole('listitem').filter({ hasText: 'Removed Jo’s answer to “What is working?”' });
+			await expect.poll(() => removed.count(), { timeout: 10_000 }).toBe(1);
+			const added = dialog.getByRole('listitem').filter({ hasText: 'Answered “What is working?”' }).filter({ hasText: 'Jo (Student)' });
+			await expect.poll(() => added.count()).toBe(1);
+			return { dialog, added };
+		};
+		const participant = await open(phone1);
+		expect(await participant.added.getByTestId('history-detail').textContent()).toBe('(withdrawn)');
+		expect(await participant.dialog.textContent()).not.toContain('Murals on the underpass');
+		// Another partner's answer that is still in the round is shown.
+		expect(await participant.dialog.textContent()).toContain('The tool library lends ladders to the garden');
+		await participant.dialog.getByRole('button', { name: 'Close' }).click();
+
+		const facilitators = await open(facilitator);
+		expect(await facilitators.added.getByTestId('history-detail').textContent()).toBe('Murals on the underpass');
+		await facilitators.dialog.getByRole('button', { name: 'Close' }).click();
+		await openReflect(phone1, true);
 	});
 
 	it('an anonymous answer written offline waits in the box, with a plain message', async () => {
@@ -314,8 +340,12 @@ describe('check-in rounds and goal progress', () => {
 		// Phone 1 is still typing when the round closes: what it typed stays in sight.
 		await answerForm(roundCard(phone1, NAMED), 'What should change?').getByLabel('What should change?', { exact: true }).fill('Shorter meetings');
 		for (const title of [NAMED, ANONYMOUS]) {
-			await roundCard(facilitator, title).getByRole('button', { name: `Close the round “${title}”` }).click();
+			// With the keyboard: focus moves to "Reopen round", which takes the button's place.
+			await roundCard(facilitator, title).getByRole('button', { name: `Close the round “${title}”` }).focus();
+			await facilitator.keyboard.press('Enter');
 			await expect.poll(() => roundCard(facilitator, title).getAttribute('data-status')).toBe('closed');
+			await expect.poll(() => facilitator.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(`Reopen the round “${title}”`);
+			expect(await roundCard(facilitator, title).getByTestId('round-closed-at').textContent()).toMatch(/^Closed .+/);
 		}
 		for (const phone of [phone1, phone2]) {
 			for (const title of [NAMED, ANONYMOUS]) {

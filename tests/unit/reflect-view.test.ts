@@ -10,7 +10,7 @@ import { createDoc, readAllGoals, readAllProgress, readAllResponses, readAllRoun
 import { answerRound, closeRound, openRound, withdrawAnswer, writeAnonymousAnswer } from '../../src/lib/doc/round-mutations.ts';
 import { addGoal, deleteGoal, updateGoal } from '../../src/lib/doc/goal-mutations.ts';
 import type { Contributor, Round } from '../../src/lib/doc/model.ts';
-import { answerActions, answerCounts, canChangeAnswer, currentRound, groupByGoal, groupByPrompt, roundAnswers, roundFromForm, roundsInOrder } from '../../src/lib/round-view.ts';
+import { answerActions, answerCounts, canChangeAnswer, currentRound, groupByGoal, groupByPrompt, ownRemovals, roundAnswers, roundFromForm, roundsInOrder } from '../../src/lib/round-view.ts';
 import { goalTimeline, timelines } from '../../src/lib/goal-timeline.ts';
 import { outcomeOf, sendAnonymousAnswer } from '../../src/lib/anonymous-answer.ts';
 import { reflectErrorMessage } from '../../src/lib/reflect-errors.ts';
@@ -262,5 +262,40 @@ describe('refusals in the person’s words', () => {
 		expect(reflectErrorMessage(new InvalidInputError('round', 'no such round'))).toBe(t('refusal.gone'));
 		expect(reflectErrorMessage(new Error('boom'))).toBe(t('refusal.generic'));
 		void gone;
+	});
+});
+
+describe('a removed answer on its author’s phone', () => {
+	it('finds the person’s own answers a facilitator removed, not the ones they withdrew here', () => {
+		const { doc, named, a1 } = fixture();
+		// Maria's answers as her phone first sees them: a1 (prompt 0) and "Meet in the evening" (prompt 1).
+		const first = ownRemovals(new Map(), readAllResponses(doc), maria.id, new Set());
+		expect(first.removed).toEqual([]);
+		expect([...first.seen.values()].map((seen) => seen.prompt).sort()).toEqual([0, 1, 2]);
+		const evening = readAllResponses(doc).find((answer) => answer.text === 'Meet in the evening')!;
+
+		// She withdraws "Meet in the evening" on this device; a facilitator removes a1.
+		withdrawAnswer(doc, evening.id, 5_000);
+		withdrawAnswer(doc, a1, 5_100);
+		const next = ownRemovals(first.seen, readAllResponses(doc), maria.id, new Set([evening.id]));
+		expect(next.removed).toEqual([{ id: a1, round: named, prompt: 0 }]);
+		expect(next.seen.has(a1)).toBe(false);
+		// Said once: the next look finds nothing new.
+		expect(ownRemovals(next.seen, readAllResponses(doc), maria.id, new Set()).removed).toEqual([]);
+	});
+
+	it('is never news for answers withdrawn before they were seen, for anonymous ones, or without a person', () => {
+		const { doc, withdrawn, anonymous } = fixture();
+		expect(ownRemovals(new Map(), readAllResponses(doc), jo.id, new Set()).seen.has(withdrawn)).toBe(false);
+		const anonymousAnswers = readAllResponses(doc).filter((answer) => answer.round === anonymous);
+		expect(anonymousAnswers.every((answer) => answer.createdBy === null)).toBe(true);
+		expect(ownRemovals(new Map(), readAllResponses(doc), null, new Set())).toEqual({ seen: new Map(), removed: [] });
+	});
+
+	it('a closed round with no answers says no one answered; an open one waits', () => {
+		expect(t('rounds.noneAnswered')).toBe('No one answered this round');
+		expect(t('rounds.answersNone')).toBe('No answers yet');
+		expect(t('rounds.withdrawAsk')).toContain('Facilitators can still see it in the map’s history');
+		expect(t('rounds.withdrawAsk')).not.toMatch(/no one will see/i);
 	});
 });
