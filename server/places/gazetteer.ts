@@ -64,7 +64,7 @@ export function normalizeName(text: string): string {
  * Checks a search's text: 2 to 80 characters once trimmed. Returns the normalized words,
  * and an optional qualifier after a comma ("Springfield, MA": a region or country code).
  */
-export function parseQuery(raw: unknown): { text: string; qualifier: string } {
+export function parseQuery(raw: unknown): ParsedQuery {
 	if (typeof raw !== 'string') throw new PlaceQueryError('q is required');
 	const trimmed = raw.trim();
 	const length = [...trimmed].length;
@@ -72,8 +72,42 @@ export function parseQuery(raw: unknown): { text: string; qualifier: string } {
 	if (length > MAX_QUERY) throw new PlaceQueryError(`q must be at most ${MAX_QUERY} characters`);
 	const comma = trimmed.indexOf(',');
 	const text = normalizeName(comma < 0 ? trimmed : trimmed.slice(0, comma));
-	const qualifier = comma < 0 ? '' : normalizeName(trimmed.slice(comma + 1));
-	return { text, qualifier };
+	const rest = comma < 0 ? '' : trimmed.slice(comma + 1).trim();
+	return { text, qualifier: normalizeName(rest), rest };
+}
+
+export interface ParsedQuery {
+	text: string;
+	/** What follows the first comma, normalized: a region or country code, or a US state's name. */
+	qualifier: string;
+	/** The same as typed: it may name the town around a neighbourhood ("Kensington, Philadelphia"). */
+	rest: string;
+}
+
+/**
+ * US states by name: the gazetteer's regions are codes ("IL"), and people type "Springfield,
+ * Illinois". Other countries' regions are numeric GeoNames codes nobody types, so only these.
+ */
+const US_STATES: Record<string, string> = {
+	alabama: 'AL', alaska: 'AK', arizona: 'AZ', arkansas: 'AR', california: 'CA', colorado: 'CO', connecticut: 'CT',
+	delaware: 'DE', 'district of columbia': 'DC', florida: 'FL', georgia: 'GA', hawaii: 'HI', idaho: 'ID', illinois: 'IL',
+	indiana: 'IN', iowa: 'IA', kansas: 'KS', kentucky: 'KY', louisiana: 'LA', maine: 'ME', maryland: 'MD',
+	massachusetts: 'MA', michigan: 'MI', minnesota: 'MN', mississippi: 'MS', missouri: 'MO', montana: 'MT',
+	nebraska: 'NE', nevada: 'NV', 'new hampshire': 'NH', 'new jersey': 'NJ', 'new mexico': 'NM', 'new york': 'NY',
+	'north carolina': 'NC', 'north dakota': 'ND', ohio: 'OH', oklahoma: 'OK', oregon: 'OR', pennsylvania: 'PA',
+	'rhode island': 'RI', 'south carolina': 'SC', 'south dakota': 'SD', tennessee: 'TN', texas: 'TX', utah: 'UT',
+	vermont: 'VT', virginia: 'VA', washington: 'WA', 'west virginia': 'WV', wisconsin: 'WI', wyoming: 'WY',
+	'puerto rico': 'PR'
+};
+
+/** How far from the town a qualifier names a place of the searched name may be (a city's neighbourhoods). */
+const NEAR_KM = 30;
+
+function distanceKm(a: { lon: number; lat: number }, b: { lon: number; lat: number }): number {
+	const rad = Math.PI / 180;
+	const x = (b.lon - a.lon) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
+	const y = (b.lat - a.lat) * rad;
+	return Math.sqrt(x * x + y * y) * 6371;
 }
 
 /**
@@ -189,13 +223,29 @@ export class Gazetteer {
 	 * with it; within each, the most populous first.
 	 */
 	search(raw: unknown, limit = MAX_LIMIT): Place[] {
-		const { text, qualifier } = parseQuery(raw);
-		return this.match(text, qualifier, Math.max(1, Math.min(MAX_LIMIT, Math.floor(limit) || 1)), WORD_PREFIX);
+		const parsed = parseQuery(raw);
+		const count = Math.max(1, Math.min(MAX_LIMIT, Math.floor(limit) || 1));
+		const found = this.match(parsed.text, parsed.qualifier, count, WORD_PREFIX);
+		return found.length > 0 ? found : this.near(parsed, count, WORD_PREFIX);
+	}
+
+	/**
+	 * When the words after the comma name a town rather than a region ("Kensington,
+	 * Philadelphia"): places of the searched name within NEAR_KM of that town, or else the
+	 * town itself, so a neighbourhood the gazetteer does not list still opens on its city.
+	 */
+	private near(parsed: ParsedQuery, limit: number, worst: number): Place[] {
+		if (!parsed.rest) return [];
+		const town = this.lookup(parsed.rest);
+		if (!town) return [];
+		const close = this.match(parsed.text, '', 50, worst).filter((place) => distanceKm(place, town) <= NEAR_KM);
+		return close.length > 0 ? close.slice(0, limit) : [town];
 	}
 
 	/**
 	 * The place a map's Place field names, if one does exactly ("Springfield" → the most
-	 * populous Springfield; "Springfield, MA" → the one in Massachusetts).
+	 * populous Springfield; "Springfield, MA" or "Springfield, Massachusetts" → the one in
+	 * Massachusetts; "Kensington, Philadelphia" → Philadelphia, which lists no Kensington).
 	 */
 	lookup(raw: string): Place | null {
 		let parsed;
@@ -204,7 +254,7 @@ export class Gazetteer {
 		} catch {
 			return null;
 		}
-		return this.match(parsed.text, parsed.qualifier, 1, EXACT)[0] ?? null;
+		return this.match(parsed.text, parsed.qualifier, 1, EXACT)[0] ?? this.near(parsed, 1, EXACT)[0] ?? null;
 	}
 
 	private match(text: string, qualifier: string, limit: number, worst: number): Place[] {
@@ -240,7 +290,8 @@ export class Gazetteer {
 
 	private qualifies(index: number, qualifier: string): boolean {
 		const city = this.cities[index];
-		return city.admin.toLowerCase() === qualifier || city.country.toLowerCase() === qualifier;
+		if (city.admin.toLowerCase() === qualifier || city.country.toLowerCase() === qualifier) return true;
+		return city.country === 'US' && US_STATES[qualifier] === city.admin;
 	}
 
 	private place(index: number): Place {

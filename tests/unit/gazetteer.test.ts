@@ -30,7 +30,8 @@ describe('parseQuery', () => {
 	});
 
 	it('splits a qualifier after a comma', () => {
-		expect(parseQuery('Springfield, MA')).toEqual({ text: 'springfield', qualifier: 'ma' });
+		expect(parseQuery('Springfield, MA')).toEqual({ text: 'springfield', qualifier: 'ma', rest: 'MA' });
+		expect(parseQuery('Kensington,  Philadelphia, PA ')).toEqual({ text: 'kensington', qualifier: 'philadelphia pa', rest: 'Philadelphia, PA' });
 	});
 });
 
@@ -44,7 +45,10 @@ describe('ranking (a small gazetteer)', () => {
 			city('Springfield Gardens', 900_000),
 			city('Springfield', 154_341, { admin: 'MA' }),
 			city('Rio de Janeiro', 6_000_000, { country: 'BR', admin: '21' }),
-			city('Rio Claro', 200_000, { country: 'BR' })
+			city('Rio Claro', 200_000, { country: 'BR' }),
+			// A neighbourhood 5 km from Springfield, Missouri, and a namesake far away.
+			city('Rountree', 2_000, { admin: 'MO', featureCode: 'PPLX', lon: 0.04, lat: 0.03 }),
+			city('Rountree', 50_000, { admin: 'TX', lon: 10, lat: 10 })
 		]);
 	});
 
@@ -61,6 +65,22 @@ describe('ranking (a small gazetteer)', () => {
 	it('honours the limit and a qualifier', () => {
 		expect(gazetteer.search('spr', 2)).toHaveLength(2);
 		expect(gazetteer.search('springfield, ma').map((place) => place.name)).toEqual(['Springfield', 'West Springfield']);
+	});
+
+	it('takes a US state by its name', () => {
+		expect(gazetteer.search('springfield, massachusetts').map((place) => `${place.name} ${place.admin}`)).toEqual(['Springfield MA', 'West Springfield MA']);
+		expect(gazetteer.lookup('Springfield, Missouri')?.admin).toBe('MO');
+	});
+
+	it('after a comma, a town: that town\'s neighbourhood of the name, else the town itself', () => {
+		expect(gazetteer.search('Rountree, Springfield').map((place) => `${place.name} ${place.admin}`)).toEqual(['Rountree MO']);
+		expect(gazetteer.lookup('Rountree, Springfield')?.population).toBe(2_000);
+		// Not listed near it: the town, so the map still opens on the right city.
+		expect(gazetteer.search('Eastside, Springfield, MA').map((place) => `${place.name} ${place.admin}`)).toEqual(['Springfield MA']);
+		expect(gazetteer.lookup('Eastside, Springfield')?.admin).toBe('MO');
+		// Neither a region nor a town: nothing, as before.
+		expect(gazetteer.search('springfield, atlantis')).toEqual([]);
+		expect(gazetteer.lookup('Eastside, Atlantis')).toBeNull();
 	});
 
 	it('looks up only exact names', () => {
@@ -91,5 +111,14 @@ describe('the shipped GeoNames data', () => {
 		expect(gazetteer.search('SAO-PAULO')[0].name).toBe('São Paulo');
 		const springfields = gazetteer.search('springfield');
 		expect(springfields.slice(0, 3).map((place) => place.admin)).toEqual(['MO', 'MA', 'IL']);
+	});
+
+	it('opens a neighbourhood typed with its city on that city, and takes a state by name', () => {
+		const [kensington] = gazetteer.search('Kensington, Philadelphia');
+		expect(kensington.admin).toBe('PA');
+		expect(kensington.lon).toBeCloseTo(-75.16, 0);
+		expect(kensington.lat).toBeCloseTo(39.95, 0);
+		expect(gazetteer.lookup('Kensington, Philadelphia')?.admin).toBe('PA');
+		expect(gazetteer.search('Springfield, Illinois')[0]).toMatchObject({ name: 'Springfield', admin: 'IL' });
 	});
 });
