@@ -16,7 +16,7 @@ import type { Role } from '../src/lib/doc/model.ts';
 import { writeAnonymousAnswer } from '../src/lib/doc/round-mutations.ts';
 import { readMeta, readRound } from '../src/lib/doc/schema.ts';
 import { InvalidInputError, isRecord } from '../src/lib/doc/validate.ts';
-import { authorize, requester, type ApiContext } from './api.ts';
+import { authorizeWriter, requester, type ApiContext } from './api.ts';
 import { readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
 import { KeyedRate } from './limits.ts';
@@ -110,12 +110,8 @@ export async function postAnonymousAnswer(ctx: ApiContext, req: IncomingMessage,
 		req.resume();
 		return sendError(res, 403, 'origin not allowed');
 	}
-	const auth = await authorize(ctx, req, res, mapId);
+	const auth = await authorizeWriter(ctx, req, res, mapId, 'a view-only link cannot answer');
 	if (!auth) return;
-	if (auth.role === 'viewer') {
-		req.resume();
-		return sendError(res, 403, 'a view-only link cannot answer');
-	}
 	if (!isEntityId(roundId)) {
 		req.resume();
 		return sendError(res, 404, 'no such round');

@@ -207,6 +207,27 @@ export async function authorize(
 	return { record, role, key };
 }
 
+/**
+ * authorize() for a request that changes the map: a view-only key is refused (403, with
+ * `viewerRefusal` saying what it cannot do) and its body left unread.
+ */
+export async function authorizeWriter(
+	ctx: ApiContext,
+	req: IncomingMessage,
+	res: ServerResponse,
+	mapId: string,
+	viewerRefusal: string
+): Promise<{ record: MapRecord; role: Exclude<Role, 'viewer'>; key: string } | null> {
+	const auth = await authorize(ctx, req, res, mapId);
+	if (!auth) return null;
+	if (auth.role === 'viewer') {
+		req.resume();
+		sendError(res, 403, viewerRefusal);
+		return null;
+	}
+	return { ...auth, role: auth.role };
+}
+
 async function access(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, mapId: string): Promise<void> {
 	const auth = await authorize(ctx, req, res, mapId);
 	if (auth) sendJson(res, 200, { role: auth.role, title: auth.record.title });

@@ -20,7 +20,7 @@ import { exportFileName } from '../src/lib/export/map-data.ts';
 import type { SnapshotMeta } from '../src/lib/export/snapshot.ts';
 import type { Voices } from '../src/lib/voices/aggregate.ts';
 import type { MadeFormat } from './snapshot-files.ts';
-import { MAX_BODY_BYTES, authorize, bearerKey, requester, type ApiContext } from './api.ts';
+import { MAX_BODY_BYTES, authorize, authorizeWriter, bearerKey, requester, type ApiContext } from './api.ts';
 import { hashKey, roleForKey } from './auth.ts';
 import { readBinaryBody, readJsonBody } from './http/body.ts';
 import { sendError, sendJson } from './http/respond.ts';
@@ -114,12 +114,8 @@ export async function createSnapshot(ctx: ApiContext, req: IncomingMessage, res:
 		req.resume();
 		return sendError(res, 403, 'origin not allowed');
 	}
-	const auth = await authorize(ctx, req, res, mapId);
+	const auth = await authorizeWriter(ctx, req, res, mapId, 'a view-only link cannot take snapshots');
 	if (!auth) return;
-	if (auth.role === 'viewer') {
-		req.resume();
-		return sendError(res, 403, 'a view-only link cannot take snapshots');
-	}
 	const reach = linkOrigin(req, ctx.config, ctx.lanAddresses);
 	if (!reach) {
 		req.resume();
