@@ -2,7 +2,7 @@
  * The whole workshop from a partner's phone, at 360×740 with touch: open the short join
  * address (what scanning the QR code does), join, find the neighbourhood in the search box,
  * see who is here (the list within the phone's width), see its streets (a fake upstream
- * stands in for OpenFreeMap), add an asset by tapping —
+ * stands in for OpenFreeMap), add an asset by tapping (and a second beside it, not on top) —
  * and the projector's present view counts it and names who added it, live. Every request
  * either browser makes stays on our origin.
  */
@@ -98,6 +98,23 @@ describe('a partner’s phone at a real-neighbourhood workshop', () => {
 		const placed = await phone.evaluate(() => window.__atlas!.map.getCenter().toArray());
 		expect(placed[0]).toBeCloseTo(-89.65, 0);
 		expect(placed[1]).toBeCloseTo(39.8, 0);
+
+		// A second asset placed without moving the map goes beside the first, not on top of it:
+		// a marker's width apart where it was placed, so zoomed in past clustering (zoom 16)
+		// both are markers of their own, well apart (on one spot they would stay one on another).
+		await tapToAddAsset(phone, 'Eastside Community Garden', 'Places');
+		await phone.evaluate(() => window.__atlas!.map.jumpTo({ zoom: 16 }));
+		const markers = async () =>
+			phone.evaluate(() => {
+				const map = window.__atlas!.map;
+				return map.queryRenderedFeatures(undefined, { layers: ['asset-points'] }).map((feature) => {
+					const point = map.project((feature.geometry as { coordinates: [number, number] }).coordinates);
+					return { name: String(feature.properties.name), x: point.x, y: point.y };
+				});
+			});
+		await expect.poll(async () => (await markers()).map((marker) => marker.name).sort(), { timeout: 10_000 }).toEqual(['Eastside Community Garden', 'Eastside Tool Library']);
+		const [a, b] = await markers();
+		expect(Math.hypot(a.x - b.x, a.y - b.y)).toBeGreaterThanOrEqual(24);
 
 		expect(outside).toEqual([]);
 	});
