@@ -107,9 +107,10 @@ describe('a partner’s phone at a real-neighbourhood workshop', () => {
 		const markers = async () =>
 			phone.evaluate(() => {
 				const map = window.__atlas!.map;
-				return map.queryRenderedFeatures(undefined, { layers: ['asset-points'] }).map((feature) => {
-					const point = map.project((feature.geometry as { coordinates: [number, number] }).coordinates);
-					return { name: String(feature.properties.name), x: point.x, y: point.y };
+				return map.queryRenderedFeatures(undefined, { layers: ['asset-points'] }).flatMap((feature) => {
+					if (feature.geometry.type !== 'Point') return [];
+					const point = map.project(feature.geometry.coordinates as [number, number]);
+					return [{ name: String(feature.properties.name), x: point.x, y: point.y }];
 				});
 			});
 		await expect.poll(async () => (await markers()).map((marker) => marker.name).sort(), { timeout: 10_000 }).toEqual(['Eastside Community Garden', 'Eastside Tool Library']);
