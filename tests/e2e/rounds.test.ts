@@ -151,7 +151,15 @@ describe('check-in rounds and goal progress', () => {
 		// Joined during open rounds: once the join dialog is gone, a notice names the newest, and stays.
 		const notice = phone1.getByTestId('round-notice');
 		await expect.poll(() => notice.textContent()).toContain(`A check-in round is open: ${ANONYMOUS} (and 1 more)`);
-		await phone1.waitForTimeout(1_000);
+		// It stays, unlike a toast: still there once the phone has had a later change from the
+		// server (the seeder showing up in presence, then leaving).
+		const people = () => phone1.getByTestId('presence').locator('summary').getAttribute('aria-label');
+		const before = await people();
+		writer.provider.awareness.setLocalState({ user: { name: 'Rosa', color: '#0b5cad' } });
+		await expect.poll(people).not.toBe(before);
+		writer.provider.awareness.setLocalState(null);
+		await expect.poll(people).toBe(before);
+		expect(await notice.textContent()).toContain(`A check-in round is open: ${ANONYMOUS} (and 1 more)`);
 		expect(await notice.getByRole('button', { name: 'Answer' }).isVisible()).toBe(true);
 		await shot(phone1, 'round-notice-360');
 		// Looking at the Reflect tab is seeing it.
